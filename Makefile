@@ -1,0 +1,62 @@
+# Two commands on a fresh machine:  make book   and   make test
+# Both create .venv from the pinned versions in constraints.txt when it is missing or out of date.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _static/mathjax/tex-chtml.js
+PORT    ?= 8000
+
+.PHONY: help venv book test test-fast serve release lint clean
+
+help:
+	@echo "make book     build the website into _build/html (warnings are errors)"
+	@echo "make test     build the book, then run the whole test suite"
+	@echo "make serve    serve the built site on http://127.0.0.1:$(PORT)"
+	@echo "make release  regenerate exercises/ from solutions/"
+	@echo "make lint     ruff"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# constraints.txt pins every package, torch to its CPU build: no install step may pull CUDA.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+# MathJax 3 is served by the site itself (no CDN). Without npm the site falls back to the CDN, and says so.
+$(MATHJAX):
+	@if command -v npm >/dev/null 2>&1; then \
+	  rm -rf _build/npm && mkdir -p _build/npm && \
+	  npm install --silent --no-audit --no-fund --prefix _build/npm mathjax@$(MATHJAX_VERSION) && \
+	  mkdir -p _static/mathjax && cp -r _build/npm/node_modules/mathjax/es5/. _static/mathjax/ ; \
+	else \
+	  echo "WARNING: npm not found: the site will load MathJax from a CDN and needs the internet to show maths."; \
+	fi
+
+book: $(STAMP) $(MATHJAX)
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	@echo "The website is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
+
+test: book
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The test suite without rebuilding the book (tests that need the site are skipped if it is absent).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not book"
+
+serve:
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+release: $(STAMP)
+	$(BIN)/course release
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib tests benchmarks
+
+clean:
+	rm -rf _build

@@ -1,0 +1,12 @@
+"""course_lib: the small library behind *Recurrent Neural Networks from Scratch*.
+
+Rooms, one per concern:
+
+- ``course_lib.nn_numpy``  every layer in pure NumPy, forward and backward (DESIGN §3's API contract)
+- ``course_lib.nn_torch``  the same cells built from ``nn.Parameter``, and weight conversion to ``torch.nn``
+- ``course_lib.gradcheck`` numerical gradients and relative errors
+- ``course_lib.checks``    assertion helpers whose messages teach, used by the exercise tests
+- ``course_lib.grading``   release, check and grade the nbgrader exercise sets (the ``course`` command)
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,119 @@
+"""The vanilla (Elman) recurrent layer in NumPy, forward and backward.
+
+Explained in the book's chapter 2 (forward) and chapter 3 (backward, "backpropagation through time").
+
+Conventions (DESIGN §3): batch first, row vectors. A step computes
+
+    a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, H)
+    h_t = tanh(a_t)                             (N, H)
+
+with x_t of shape (N, D), Wx (D, H), Wh (H, H), b (H,). The chapters' column form h_t = tanh(W x_t + U h_{t-1} + b)
+is the same computation transposed: W = Wx.T, U = Wh.T.
+
+Speed: ``rnn_forward`` projects the inputs of all time steps with one matrix product before the loop, loops in
+Python only over time, and ``rnn_backward`` forms dWx and dWh with one matrix product over all steps after its loop.
+"""
+
+import numpy as np
+
+
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    """One time step of a tanh RNN.
+
+    Inputs:
+    - x: input at this step, (N, D)
+    - h_prev: hidden state of the previous step, (N, H)
+    - Wx: input-to-hidden weights, (D, H)
+    - Wh: hidden-to-hidden weights, (H, H)
+    - b: bias, (H,)
+
+    Returns a tuple of:
+    - h: the new hidden state, (N, H)
+    - cache: what rnn_step_backward needs
+    """
+    h = np.tanh(x @ Wx + h_prev @ Wh + b)
+    cache = (x, h_prev, Wx, Wh, h)
+    return h, cache
+
+
+def rnn_step_backward(dh, cache):
+    """Backward pass of one RNN step.
+
+    Inputs:
+    - dh: gradient of the loss with respect to this step's hidden state h, (N, H)
+    - cache: from rnn_step_forward
+
+    Returns a tuple of:
+    - dx: (N, D)
+    - dh_prev: (N, H)
+    - dWx: (D, H)
+    - dWh: (H, H)
+    - db: (H,)
+    """
+    x, h_prev, Wx, Wh, h = cache
+    da = dh * (1.0 - h * h)  # tanh'(a) = 1 - tanh(a)^2 = 1 - h^2
+    dx = da @ Wx.T
+    dh_prev = da @ Wh.T
+    dWx = x.T @ da
+    dWh = h_prev.T @ da
+    db = da.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """A tanh RNN over a whole sequence.
+
+    Inputs:
+    - x: inputs of all steps, (N, T, D)
+    - h0: initial hidden state, (N, H)
+    - Wx: (D, H), Wh: (H, H), b: (H,)
+
+    Returns a tuple of:
+    - h: hidden states of every step, (N, T, H); h[:, t] is h_{t+1} in the book's 1-based notation
+    - cache: what rnn_backward needs
+    """
+    N, T, D = x.shape
+    H = h0.shape[1]
+    # The input part of every step at once: one (N*T, D) @ (D, H) product instead of T small ones.
+    x_proj = (x.reshape(N * T, D) @ Wx).reshape(N, T, H) + b
+    h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wx))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = np.tanh(x_proj[:, t] + h_prev @ Wh)
+        h_prev = h[:, t]
+    cache = (x, h0, Wx, Wh, h)
+    return h, cache
+
+
+def rnn_backward(dh, cache):
+    """Backpropagation through time for rnn_forward.
+
+    Inputs:
+    - dh: upstream gradients of every hidden state, (N, T, H) (the loss may depend on each h_t directly)
+    - cache: from rnn_forward
+
+    Returns a tuple of:
+    - dx: (N, T, D)
+    - dh0: (N, H)
+    - dWx: (D, H)
+    - dWh: (H, H)
+    - db: (H,)
+    """
+    x, h0, Wx, Wh, h = cache
+    N, T, D = x.shape
+    H = h0.shape[1]
+    da = np.empty_like(h)  # da[:, t] = dL/da_t, the error term delta_t of chapter 3
+    dh_next = np.zeros_like(h0)  # gradient reaching h_t from step t+1 through Wh
+    for t in reversed(range(T)):
+        dh_t = dh[:, t] + dh_next
+        da[:, t] = dh_t * (1.0 - h[:, t] * h[:, t])
+        dh_next = da[:, t] @ Wh.T
+    dh0 = dh_next
+    # Each weight is shared by all steps, so its gradient is the sum over steps: one product over N*T rows.
+    h_prev_all = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # (N, T, H): h_{t-1} for every t
+    da_flat = da.reshape(N * T, H)
+    dx = (da_flat @ Wx.T).reshape(N, T, D)
+    dWx = x.reshape(N * T, D).T @ da_flat
+    dWh = h_prev_all.reshape(N * T, H).T @ da_flat
+    db = da_flat.sum(axis=0)
+    return dx, dh0, dWx, dWh, db
