@@ -109,16 +109,20 @@ def encode_value(value):
 
 
 def report(key, value):
-    """Emit ``value`` under ``key`` as a cell output for the grader. Decides nothing; never raises for bad values."""
+    """Emit ``value`` under ``key`` as a cell output for the grader. Decides nothing; never raises for bad values.
+
+    Returns None, so that a report on a cell's last line adds no visible output of its own.
+    """
     payload = {"key": str(key), "value": encode_value(value)}
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # no IPython at all: reports go nowhere
-        return payload
+        return None
     if get_ipython() is not None:  # only inside a kernel; plain Python and pytest print nothing
-        display({REPORT_MIME: payload, "text/plain": f"[reported {key}]"}, raw=True)
-    return payload
+        # an empty text/plain keeps the learner's view clean: front ends skip the unknown MIME type
+        display({REPORT_MIME: payload, "text/plain": ""}, raw=True)
+    return None
 
 
 def report_json(payload):
