@@ -1,0 +1,298 @@
+"""The executor that runs a notebook cell by cell; ``course_lib.grading.sandbox`` starts it inside the
+sandbox.
+
+Run as ``python -m course_lib.grading.runner CELL_TIMEOUT NOTEBOOK_TIMEOUT MAX_OUTPUT_BYTES MEMORY_MB
+CPU_SECONDS MAX_PROCESSES``: it reads a notebook (JSON) on standard input, executes its code cells in a fresh
+IPython kernel and writes one JSON object ``{"status", "message", "nb"}`` on standard output. Everything the
+kernel prints at the level of file descriptors goes to ``/dev/null``; only what the kernel sends over the
+Jupyter protocol becomes cell outputs.
+
+Why a hand-written loop instead of nbclient's ``NotebookClient``: the grader needs control that nbclient does
+not give in one place -- a budget on the *total* output size (a learner may print gigabytes), a per-notebook
+deadline on top of the per-cell timeout, going on to the next cell after an interrupted one, and a precise
+account of why a kernel died.
+
+Statuses (worst event wins): ``ok``; ``timeout`` (a cell was interrupted or the notebook ran out of time);
+``memory`` (a cell raised ``MemoryError``); ``crashed`` (the kernel died or could not start);
+``output-limit``.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from queue import Empty
+
+import nbformat
+
+STATUS_RANK = {"ok": 0, "memory": 1, "timeout": 2, "output-limit": 3, "crashed": 4}
+"""Severity of each status: the notebook's status is the most severe event seen."""
+
+INTERRUPT_GRACE = 5.0
+"""Seconds a kernel gets to come back to idle after an interrupt before it is killed."""
+
+KERNEL_START_TIMEOUT = 60.0
+
+
+class OutputLimitExceeded(Exception):
+    """The cells' outputs together passed the byte budget."""
+
+
+def apply_limits(memory_mb, cpu_seconds, max_processes, max_output_bytes):
+    """Set resource limits on this process; the kernel and everything it starts inherit them.
+
+    Inputs:
+    - memory_mb: address-space limit of each process, in MiB (a cgroup, where the sandbox has one, caps the
+      sum)
+    - cpu_seconds: CPU time of each process, in seconds (SIGXCPU, then SIGKILL, past it)
+    - max_processes: RLIMIT_NPROC; honoured by the kernel except for processes owned by root outside the
+      sandbox, where the sandbox's pids cgroup does the job
+    - max_output_bytes: largest file a process may write (the private tmpfs is small anyway)
+    """
+    limits = [
+        (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_FSIZE, max(max_output_bytes, 1 << 20)),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if max_processes > 0:
+        limits.append((resource.RLIMIT_NPROC, max_processes))
+    for which, value in limits:
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+def make_undumpable():
+    """Forbid the learner's code (same user) from reading this process's memory through /proc."""
+    try:
+        PR_SET_DUMPABLE = 4
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: nothing to protect against here
+        pass
+
+
+def write_kernel_spec(root):
+    """Write a ``python3`` kernel spec under ``root/kernels`` that runs this very interpreter.
+
+    The notebook's own kernelspec metadata is ignored: a submission cannot choose what runs it.
+    """
+    spec_dir = os.path.join(root, "kernels", "python3")
+    os.makedirs(spec_dir, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (grader)",
+        "language": "python",
+    }
+    with open(os.path.join(spec_dir, "kernel.json"), "w", encoding="utf-8") as f:
+        json.dump(spec, f)
+
+
+class CellRunner:
+    """Executes code cells one at a time in a kernel and records their outputs under an output budget.
+
+    Inputs:
+    - kernel_manager, kernel_client: a started ``jupyter_client`` kernel and its blocking client
+    - max_output_bytes: budget for the JSON size of all outputs of the notebook together
+    """
+
+    def __init__(self, kernel_manager, kernel_client, max_output_bytes):
+        self.km = kernel_manager
+        self.kc = kernel_client
+        self.output_budget = max_output_bytes
+
+    def _charge(self, content):
+        self.output_budget -= len(json.dumps(content, default=str))
+        if self.output_budget < 0:
+            raise OutputLimitExceeded()
+
+    def _record(self, outputs, msg):
+        """Turn one IOPub message into a cell output (streams of the same name are merged)."""
+        msg_type, content = msg["msg_type"], msg["content"]
+        if msg_type == "clear_output":
+            outputs.clear()
+            return
+        if msg_type not in ("stream", "display_data", "execute_result", "error"):
+            return  # status, execute_input, comms, display updates: nothing to keep
+        self._charge(content)
+        if (
+            msg_type == "stream"
+            and outputs
+            and outputs[-1].get("output_type") == "stream"
+            and outputs[-1]["name"] == content["name"]
+        ):
+            outputs[-1]["text"] += content["text"]
+            return
+        outputs.append(nbformat.v4.output_from_msg(msg))
+
+    def run_cell(self, cell, timeout):
+        """Execute one code cell, filling ``cell.outputs``.
+
+        Inputs:
+        - cell: a code cell (NotebookNode), modified in place
+        - timeout: seconds the cell may run before it is interrupted
+
+        Returns one of "ok", "error", "timeout", "dead" (the kernel died), "stuck" (it ignored the interrupt).
+        Raises OutputLimitExceeded when the budget runs out.
+        """
+        cell.outputs = []
+        cell.execution_count = None
+        msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
+        deadline = time.monotonic() + timeout
+        interrupted_at = None
+        errored = False
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None and now > deadline:
+                self.km.interrupt_kernel()
+                interrupted_at = now
+            if interrupted_at is not None and now > interrupted_at + INTERRUPT_GRACE:
+                return "stuck"
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.2)
+            except Empty:
+                if not self.km.is_alive():
+                    return "dead"
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = msg["content"]
+            if "execution_count" in content:
+                cell.execution_count = content["execution_count"]
+            if msg["msg_type"] == "status" and content["execution_state"] == "idle":
+                break
+            if interrupted_at is not None and msg["msg_type"] == "error":
+                continue  # the KeyboardInterrupt we caused: replaced by a clear timeout error below
+            if msg["msg_type"] == "error":
+                errored = True
+            self._record(cell.outputs, msg)
+        if interrupted_at is not None:
+            cell.outputs.append(timeout_error(timeout))
+            return "timeout"
+        return "error" if errored else "ok"
+
+
+def timeout_error(timeout):
+    """The error output put in a cell that ran out of time."""
+    message = f"the cell ran longer than its time limit ({timeout:.0f} s) and was interrupted"
+    return nbformat.v4.new_output(
+        "error", ename="TimeoutError", evalue=message, traceback=[f"TimeoutError: {message}"]
+    )
+
+
+def execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir):
+    """Execute every code cell of ``nb`` in order, going on after errors and interrupted cells.
+
+    Inputs:
+    - nb: the notebook (NotebookNode, nbformat 4); its outputs are replaced
+    - cell_timeout, notebook_timeout: seconds
+    - max_output_bytes: budget for all outputs together
+    - workdir: the kernel's working directory
+
+    Returns a tuple of:
+    - nb: the same notebook, executed as far as it got
+    - status: "ok", "timeout", "memory", "crashed" or "output-limit"
+    - message: what happened, for the grader's report
+    """
+    from jupyter_client import KernelManager
+
+    status, messages = "ok", []
+
+    def note(new_status, message):
+        nonlocal status
+        if STATUS_RANK[new_status] > STATUS_RANK[status]:
+            status = new_status
+        messages.append(message)
+
+    for cell in nb.cells:  # a submission's stale outputs must never be mistaken for fresh ones
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+
+    km = KernelManager(kernel_name="python3")
+    try:
+        km.start_kernel(
+            cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
+    except Exception as error:  # noqa: BLE001 -- any failure to start is reported, not raised
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        return nb, "crashed", f"the kernel could not start: {error}"
+
+    runner = CellRunner(km, kc, max_output_bytes)
+    notebook_deadline = time.monotonic() + notebook_timeout
+    try:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            remaining = notebook_deadline - time.monotonic()
+            if remaining <= 0:
+                note(
+                    "timeout", f"the notebook ran out of time ({notebook_timeout:.0f} s) before cell {index}"
+                )
+                break
+            outcome = runner.run_cell(cell, min(cell_timeout, remaining))
+            if outcome == "error" and any(o.get("ename") == "MemoryError" for o in cell.outputs):
+                note("memory", f"cell {index} ran out of memory")
+            elif outcome == "timeout":
+                note("timeout", f"cell {index} was interrupted after {min(cell_timeout, remaining):.0f} s")
+            elif outcome == "stuck":
+                cell.outputs.append(timeout_error(min(cell_timeout, remaining)))
+                note("timeout", f"cell {index} ran out of time and ignored the interrupt; execution stopped")
+                break
+            elif outcome == "dead":
+                code = km.provisioner.process.poll() if km.provisioner and km.provisioner.process else None
+                note(
+                    "crashed",
+                    f"the kernel died in cell {index} (exit status {code}); later cells did not run",
+                )
+                break
+    except OutputLimitExceeded:
+        note(
+            "output-limit", f"the outputs passed {max_output_bytes} bytes in cell {index}; execution stopped"
+        )
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return nb, status, "; ".join(messages) or "all cells ran"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    cell_timeout, notebook_timeout = float(argv[0]), float(argv[1])
+    max_output_bytes, memory_mb, cpu_seconds, max_processes = (int(a) for a in argv[2:6])
+    # Keep the real stdout for the result only; the kernel inherits /dev/null instead, so nothing it writes to
+    # its file descriptors can corrupt the result.
+    result_stream = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    source = sys.stdin.read()
+    for fd in (0, 1):
+        os.dup2(devnull, fd)
+    make_undumpable()
+    apply_limits(memory_mb, cpu_seconds, max_processes, max_output_bytes)
+    workdir = tempfile.mkdtemp(prefix="work-")
+    jupyter_dir = tempfile.mkdtemp(prefix="jupyter-")
+    write_kernel_spec(jupyter_dir)
+    os.environ["JUPYTER_PATH"] = jupyter_dir  # searched first: our spec wins over any installed one
+    os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(jupyter_dir, "runtime")
+    try:
+        nb = nbformat.reads(source, as_version=4)
+    except Exception as error:  # noqa: BLE001
+        json.dump({"status": "crashed", "message": f"not a notebook: {error}", "nb": None}, result_stream)
+        return 0
+    del source
+    nb, status, message = execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir)
+    json.dump({"status": status, "message": message, "nb": nb}, result_stream)
+    result_stream.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
