@@ -1,0 +1,114 @@
+"""Baselines: the n-gram LM against hand counts and a slow dictionary-based reference; the tagger and the
+bag-of-words classifier against hand-checkable cases and on the real corpora."""
+
+import collections
+import math
+
+import numpy as np
+import pytest
+
+from course_lib.baselines.ngram import NGramLM, ngram_perplexities
+
+TOLERANCE = 1e-12
+
+
+def test_add_one_bigram_matches_hand_counts():
+    # stream 0 1 0 1 2, V = 3. Unigram counts: 0:2 1:2 2:1 (N = 5). Bigrams: (0,1):2 (1,0):1 (1,2):1.
+    model = NGramLM(2, vocab_size=3, smoothing="add_k", k=1.0).fit([0, 1, 0, 1, 2])
+    probabilities = model.token_probabilities([0, 1, 2, 0])
+    expected = [
+        (2 + 1) / (5 + 3),  # first token: no context, the unigram estimate
+        (2 + 1) / (2 + 3),  # P(1 | 0)
+        (1 + 1) / (2 + 3),  # P(2 | 1)
+        (0 + 1) / (0 + 3),  # P(0 | 2): context never seen -> uniform
+    ]
+    np.testing.assert_allclose(probabilities, expected, rtol=TOLERANCE)
+    assert model.num_contexts == 2 and model.num_ngrams == 3
+
+
+def _reference_kneser_ney(train, n, V, context, word):
+    """Interpolated Kneser-Ney written the slow, obvious way, with the same discount rule: n1 / (n1 + 2 n2),
+    clipped to [0.1, 0.9], 0.5 when no n-gram was seen once or twice."""
+    raw = {}
+    for k in range(1, n + 1):
+        raw[k] = collections.Counter(tuple(train[i : i + k]) for i in range(len(train) - k + 1))
+    tables = {n: raw[n]}
+    for k in range(1, n):
+        tables[k] = collections.Counter(gram[1:] for gram in raw[k + 1])  # continuation counts
+    discounts = {}
+    for k, table in tables.items():
+        n1 = sum(1 for c in table.values() if c == 1)
+        n2 = sum(1 for c in table.values() if c == 2)
+        discounts[k] = min(max(n1 / (n1 + 2 * n2), 0.1), 0.9) if n1 + n2 else 0.5
+
+    def probability(k, history):
+        lower = 1.0 / V if k == 1 else probability(k - 1, history[1:])
+        table = tables[k]
+        total = sum(c for gram, c in table.items() if gram[:-1] == history)
+        if total == 0:
+            return lower
+        types = sum(1 for gram in table if gram[:-1] == history)
+        count = table.get(history + (word,), 0)
+        return max(count - discounts[k], 0) / total + discounts[k] * types / total * lower
+
+    return probability(n, tuple(context[-(n - 1) :]) if n > 1 else ())
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_kneser_ney_matches_slow_reference(n):
+    rng = np.random.default_rng(0)
+    V = 5
+    # A biased, partly repetitive stream so that counts of 1 and 2 both occur at every order.
+    train = list(rng.choice(V, size=200, p=[0.4, 0.3, 0.15, 0.1, 0.05])) + [0, 1, 2] * 10
+    model = NGramLM(n, V).fit(train)
+    for context in ([0, 1], [4, 4], [2, 3], [1, 0]):
+        distribution = model.next_token_distribution(context)
+        expected = [_reference_kneser_ney(train, n, V, context, w) for w in range(V)]
+        np.testing.assert_allclose(distribution, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("smoothing", ["kneser_ney", "add_k"])
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_distributions_sum_to_one(smoothing, n):
+    rng = np.random.default_rng(1)
+    V = 11
+    model = NGramLM(n, V, smoothing=smoothing, k=0.5).fit(rng.integers(0, V - 2, size=500))
+    for context in ([], [3], [1, 2, 3], [9, 10, 10]):  # 9 and 10 never occur in training
+        distribution = model.next_token_distribution(context)
+        assert distribution.shape == (V,)
+        assert np.all(distribution > 0)
+        assert abs(distribution.sum() - 1.0) < 1e-9
+
+
+def test_longer_context_helps_on_a_predictable_stream():
+    # The next token is (almost always) a fixed function of the previous two: a trigram model is near-certain.
+    rng = np.random.default_rng(2)
+    stream = [0, 1]
+    for _ in range(3000):
+        stream.append((stream[-1] + 2 * stream[-2] + (rng.random() < 0.05)) % 7)
+    train, test = stream[:2500], stream[2500:]
+    rows = ngram_perplexities(train, test, vocab_size=7, orders=(1, 2, 3))
+    perplexities = [row["perplexity"] for row in rows]
+    assert perplexities[0] > perplexities[1] > perplexities[2]
+    assert perplexities[2] < 1.5
+    assert [row["possible_contexts"] for row in rows] == [1, 7, 49]
+
+
+def test_too_large_vocabulary_for_int64_codes_is_refused():
+    with pytest.raises(ValueError, match="int64"):
+        NGramLM(5, vocab_size=10_000)
+
+
+def test_people_daily_character_perplexity_falls_with_n_under_kneser_ney():
+    from course_lib.data.corpora import people_daily_text, split_dataset
+    from course_lib.data.vocab import Vocab
+
+    train, val, _ = split_dataset(people_daily_text(), seed=0)
+    vocab = Vocab.from_sequences(train[:4000], min_freq=2)
+    train_ids, val_ids = vocab.encode_stream(train[:4000]), vocab.encode_stream(val[:500])
+    rows = ngram_perplexities(train_ids, val_ids, len(vocab), orders=(1, 2, 3))
+    perplexities = [row["perplexity"] for row in rows]
+    assert perplexities[0] > perplexities[1] > perplexities[2]
+    assert math.isfinite(perplexities[2]) and perplexities[2] < 0.3 * perplexities[0]
+    contexts = [row["num_contexts"] for row in rows]
+    assert contexts[0] < contexts[1] < contexts[2]
