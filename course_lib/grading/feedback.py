@@ -1,0 +1,110 @@
+"""Per-student feedback pages: ``DIR/feedback/<student_id>/<assignment>.html``.
+
+A page shows the learner's own code, each visible test, and the verdict on each task (points, and the first
+line of the error when there was one). By default it hides what a learner could use to game a resubmission:
+the code of the hidden tests and the expected values. ``show_hidden=True`` (``course grade --show-hidden``)
+adds both, for the instructor. Everything is escaped: a submission cannot inject HTML or scripts into its own
+page.
+"""
+
+import html
+import json
+
+from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta
+
+MAX_SHOWN_CHARS = 20_000
+"""Longer learner code is cut in the page (the page is feedback, not an archive)."""
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color:
+#222; }
+pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; border-radius: 4px; }
+.pass { border-left: 6px solid #2e7d32; padding-left: .6rem; }
+.fail { border-left: 6px solid #c62828; padding-left: .6rem; }
+.note { color: #555; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .2rem .6rem; text-align:
+left; }
+"""
+
+
+def _pre(text):
+    text = str(text)
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[:MAX_SHOWN_CHARS] + f"\n... ({len(text) - MAX_SHOWN_CHARS} more characters not shown)"
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _verdict_html(verdict, expected, show_hidden):
+    mark = "pass" if verdict.passed else "fail"
+    parts = [
+        f'<div class="{mark}"><p><strong>{html.escape(verdict.grade_id)}: '
+        f"{verdict.points:g} / {verdict.max_points:g} points</strong></p>"
+    ]
+    if not verdict.executed:
+        parts.append("<p>This cell did not run (an earlier cell took too long or the kernel stopped).</p>")
+    elif verdict.error:
+        parts.append(f"<p>The test raised: <code>{html.escape(verdict.error)}</code></p>")
+    elif verdict.mismatched:
+        parts.append(
+            f"<p>The visible checks passed, but {len(verdict.mismatched)} hidden check(s) did not: "
+            "your code gives different values on other inputs. Look for hard-coded shapes or values.</p>"
+        )
+        if show_hidden:
+            rows = "".join(
+                f"<tr><td>{html.escape(key)}</td>"
+                f"<td>{html.escape(_short(expected, verdict.grade_id, key))}</td></tr>"
+                for key in verdict.mismatched
+            )
+            parts.append(f"<table><tr><th>check</th><th>expected</th></tr>{rows}</table>")
+    else:
+        parts.append("<p>All checks passed.</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _short(expected, grade_id, key):
+    values = [v for k, v in expected.get(grade_id, []) if k == key]
+    return json.dumps(values)[:500]
+
+
+def render_feedback(result, released_nb, source_nb=None, expected=None, show_hidden=False):
+    """The feedback page of one graded submission, as an HTML string.
+
+    Inputs:
+    - result: a ``grade.SubmissionResult`` (score, status, per-cell verdicts, the learner's solution sources).
+    - released_nb: the released notebook (its test cells are the visible tests).
+    - source_nb, expected: the source notebook and the solution's reports, used only when ``show_hidden``.
+    - show_hidden: include hidden-test code and expected values (for instructors; off by default).
+    """
+    verdicts = {v.grade_id: v for v in result.verdicts}
+    code_by_id = {nbgrader_meta(c).get("grade_id"): c.source for c in (source_nb or released_nb).cells}
+    title = f"{result.assignment}: feedback for {result.student_id}"
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> &nbsp; status: "
+        f"<code>{html.escape(result.status)}</code></p>",
+    ]
+    if result.message:
+        body.append(f'<p class="note">{html.escape(result.message)}</p>')
+    if result.status in {"ok", "timeout", "memory", "crashed", "output-limit"}:
+        for cell in released_nb.cells:
+            grade_id = nbgrader_meta(cell).get("grade_id")
+            if is_solution_cell(cell):
+                body.append(f"<h3>Your code: {html.escape(str(grade_id))}</h3>")
+                body.append(
+                    _pre(result.solution_sources.get(grade_id, "(cell missing: graded as left blank)"))
+                )
+            elif is_graded_cell(cell):
+                body.append(f"<h3>Test: {html.escape(str(grade_id))}</h3>")
+                body.append(_pre(code_by_id.get(grade_id, cell.source) if show_hidden else cell.source))
+                if grade_id in verdicts:
+                    body.append(_verdict_html(verdicts[grade_id], expected or {}, show_hidden))
+    if not show_hidden:
+        body.append(
+            '<p class="note">Hidden tests ran your code on other inputs; their code and expected values '
+            "are not shown.</p>"
+        )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

@@ -1,0 +1,234 @@
+"""``course grade``: autograde every submission of one exercise set, in parallel, into grades.csv,
+feedback pages and an nbgrader gradebook.
+
+The pipeline for one exercise set:
+
+1. the trusted solution notebook runs once, unsandboxed; what its graded cells report is cached in
+   ``DIR/.cache`` (``scoring.expected_reports``);
+2. ``intake.discover`` lists the submissions (folders, bare notebooks, zips, LMS names);
+3. each submission is rebuilt from the source structure (``notebooks.rebuild``), executed in the sandbox and
+   scored outside it (``scoring.score_cells``): ``grade_submission``, which never raises, runs in a pool of
+   ``workers`` processes;
+4. the parent process alone writes results as they arrive: the gradebook (one transaction per submission), the
+   feedback page, and grades.csv (rewritten atomically, sorted, so that any number of workers gives the same
+   file).
+"""
+
+import csv
+import io
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.grading import execution
+from course_lib.grading.feedback import render_feedback
+from course_lib.grading.gradebook import database_url, open_gradebook, record_assignment, record_grades
+from course_lib.grading.intake import PENDING, discover
+from course_lib.grading.notebooks import (
+    UnreadableNotebook,
+    max_score,
+    parse_submission,
+    read_notebook,
+    rebuild,
+    release_notebook,
+)
+from course_lib.grading.release import source_path
+from course_lib.grading.scoring import expected_reports, score_cells
+
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
+EXECUTED_STATUSES = {"ok", "timeout", "memory", "crashed", "output-limit"}
+"""Statuses of a submission whose code ran (possibly cut short): cells that finished keep their points."""
+GRADER_FAULTS = {"sandbox-error", "grader-error"}
+"""Statuses that are the grader's fault, not the student's: the gradebook keeps whatever grade it had."""
+NOT_A_STUDENT = {"duplicate", "unidentified"}
+"""Rows that get no gradebook entry and no feedback page (no student, or the student's other entry has
+them)."""
+
+
+@dataclass
+class SubmissionResult:
+    """The outcome of grading one submission (what a worker sends back to the parent; picklable)."""
+
+    student_id: str
+    assignment: str
+    origin: str
+    status: str
+    message: str
+    score: float
+    max_score: float
+    verdicts: list = field(default_factory=list)  # scoring.CellVerdict per graded cell, notebook order
+    solution_sources: dict = field(default_factory=dict)  # {grade_id: learner's code}
+    wall_s: float = 0.0  # seconds spent on this submission, start to finish
+    compute_s: float | None = None  # seconds the kernel spent in cells (None if not recorded)
+
+    def csv_row(self):
+        return [self.student_id, self.assignment, f"{self.score:g}", f"{self.max_score:g}", self.status]
+
+
+def grade_submission(submission, name, source_nb, expected, limits=None, use_sandbox=True):
+    """Grade one submission; never raises (a failure becomes the result's ``status``).
+
+    Inputs:
+    - submission: an ``intake.Submission``.
+    - name, source_nb, expected: the assignment, its source notebook and ``scoring.expected_reports``.
+    - limits: a ``sandbox.Limits`` or ``None``; use_sandbox: False only under ``--unsafe-no-sandbox``.
+
+    Returns a ``SubmissionResult``.
+    """
+    start = time.perf_counter()
+    result = SubmissionResult(
+        submission.student_id,
+        name,
+        submission.origin,
+        submission.status,
+        submission.message,
+        0.0,
+        max_score(source_nb),
+    )
+    if submission.status != PENDING:
+        return result
+    try:
+        result.solution_sources = parse_submission(submission.read_bytes())
+        run = execution.run_untrusted(
+            rebuild(source_nb, result.solution_sources), limits=limits, use_sandbox=use_sandbox
+        )
+        result.status = run.status
+        result.message = "; ".join(m for m in (submission.message, run.message) if m)
+        if run.status in EXECUTED_STATUSES:
+            result.verdicts = score_cells(source_nb, run.nb, expected)
+            result.score = sum(v.points for v in result.verdicts)
+            result.compute_s = execution.compute_seconds(run.nb)
+    except UnreadableNotebook as error:
+        result.status, result.message = error.status, str(error)
+    except Exception as error:  # a grader bug must cost this row only, never the others
+        result.status, result.message = "grader-error", f"{type(error).__name__}: {error}"
+    result.wall_s = time.perf_counter() - start
+    return result
+
+
+def _write_atomically(path, text):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def grades_csv_text(results):
+    """grades.csv for ``results``: one row per submission, sorted by student id then origin."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for result in sorted(results, key=lambda r: (r.student_id, r.origin)):
+        writer.writerow(result.csv_row())
+    return buffer.getvalue()
+
+
+class _Recorder:
+    """Writes each result as it arrives: gradebook, feedback page, grades.csv."""
+
+    def __init__(self, name, source_nb, expected, out_dir, db_url, show_hidden):
+        self.name, self.source_nb, self.expected = name, source_nb, expected
+        self.released_nb = release_notebook(source_nb)
+        self.out_dir, self.show_hidden = Path(out_dir), show_hidden
+        self.results = []
+        self.gradebook = open_gradebook(db_url)
+        record_assignment(self.gradebook, name, source_nb)
+
+    def add(self, result):
+        if result.status not in GRADER_FAULTS | NOT_A_STUDENT:
+            try:
+                record_grades(
+                    self.gradebook,
+                    self.name,
+                    self.source_nb,
+                    result.student_id,
+                    {v.grade_id: v.points for v in result.verdicts},
+                )
+            except Exception as error:  # keep the row (and the others); say the gradebook missed it
+                result.status = "gradebook-error"
+                result.message = f"grade not stored in the gradebook: {type(error).__name__}: {error}"
+        if result.status not in NOT_A_STUDENT:
+            page = self.out_dir / "feedback" / result.student_id / f"{self.name}.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(
+                page,
+                render_feedback(result, self.released_nb, self.source_nb, self.expected, self.show_hidden),
+            )
+        self.results.append(result)
+        _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results))
+
+    def close(self):
+        self.gradebook.close()
+
+
+def grade_assignment(
+    root,
+    name,
+    submissions_dir,
+    out_dir,
+    *,
+    db=None,
+    workers=1,
+    use_sandbox=True,
+    limits=None,
+    show_hidden=False,
+    on_result=None,
+):
+    """Autograde every submission of exercise set ``name``.
+
+    Inputs:
+    - root: the course root (holds ``solutions/<name>/<name>.ipynb``).
+    - submissions_dir: folder of submissions (see ``intake``); out_dir: where grades.csv, feedback/ and (by
+      default) gradebook.db go.
+    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``.
+    - workers: number of processes grading concurrently (the results do not depend on it).
+    - use_sandbox, limits: passed to the sandbox; show_hidden: feedback shows hidden tests and expected
+      values.
+    - on_result: called with each ``SubmissionResult`` as soon as it is stored (progress display).
+
+    Returns the list of ``SubmissionResult``, sorted by student id.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source_nb = read_notebook(source_path(root, name))
+    expected = expected_reports(name, source_nb, cache_dir=out_dir / ".cache")
+    submissions = discover(name, submissions_dir)
+    recorder = _Recorder(name, source_nb, expected, out_dir, database_url(db, out_dir), show_hidden)
+    _write_atomically(out_dir / "grades.csv", grades_csv_text([]))
+
+    def store(result):
+        recorder.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        if workers <= 1 or len(submissions) <= 1:
+            for submission in submissions:
+                store(grade_submission(submission, name, source_nb, expected, limits, use_sandbox))
+        else:
+            # spawn, not fork: the parent holds a database connection and zmq state that must not be shared
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {
+                    pool.submit(grade_submission, s, name, source_nb, expected, limits, use_sandbox): s
+                    for s in submissions
+                }
+                for future in as_completed(futures):
+                    try:
+                        result = future.result()
+                    except Exception as error:  # the worker process itself died
+                        submission = futures[future]
+                        result = SubmissionResult(
+                            submission.student_id,
+                            name,
+                            submission.origin,
+                            "grader-error",
+                            f"the grading worker failed: {error}",
+                            0.0,
+                            max_score(source_nb),
+                        )
+                    store(result)
+    finally:
+        recorder.close()
+    return sorted(recorder.results, key=lambda r: (r.student_id, r.origin))

@@ -1,0 +1,70 @@
+"""``course release``: regenerate ``exercises/`` (what learners download) from ``solutions/`` (sources).
+
+The layout follows nbgrader's: ``solutions/<name>/<name>.ipynb`` is released to
+``exercises/<name>/<name>.ipynb`` (``nbgrader_config.py`` sets ``source_directory = "solutions"`` and
+``release_directory = "exercises"``). Releasing is deterministic: no timestamps, outputs or execution counts,
+so re-running it on unchanged sources rewrites byte-identical files and the committed ``exercises/`` can be
+checked for being in sync.
+"""
+
+from pathlib import Path
+
+from course_lib.grading.notebooks import notebook_text, read_notebook, release_notebook
+
+SOURCE_DIR = "solutions"
+RELEASE_DIR = "exercises"
+
+
+def find_course_root(start=None):
+    """The nearest folder at or above ``start`` (default: the current one) holding ``nbgrader_config.py``
+    and a ``solutions/`` folder; falls back to ``start`` itself."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / SOURCE_DIR).is_dir():
+            return folder
+    return start
+
+
+def assignment_names(root):
+    """Names of the exercise sets in ``root/solutions`` (every ``<name>/<name>.ipynb``), sorted."""
+    source_dir = Path(root) / SOURCE_DIR
+    if not source_dir.is_dir():
+        return []
+    return sorted(p.name for p in source_dir.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def source_path(root, name):
+    """``root/solutions/<name>/<name>.ipynb``; raises ``FileNotFoundError`` naming known sets if missing."""
+    path = Path(root) / SOURCE_DIR / name / f"{name}.ipynb"
+    if not path.is_file():
+        known = ", ".join(assignment_names(root)) or "none"
+        raise FileNotFoundError(f"no exercise set {name!r}: {path} does not exist (known: {known})")
+    return path
+
+
+def release_path(root, name):
+    """``root/exercises/<name>/<name>.ipynb``."""
+    return Path(root) / RELEASE_DIR / name / f"{name}.ipynb"
+
+
+def released_text(root, name):
+    """The exact text ``course release`` writes for assignment ``name``."""
+    return notebook_text(release_notebook(read_notebook(source_path(root, name))))
+
+
+def release_assignment(root, name):
+    """Write the released notebook of ``name``, return ``(path, changed)`` (``changed``: False if same)."""
+    text = released_text(root, name)
+    path = release_path(root, name)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".ipynb.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path, True
+
+
+def release(root, names=None):
+    """Release ``names`` (default: every set in ``solutions/``); returns a list of ``(path, changed)``."""
+    return [release_assignment(root, name) for name in (names or assignment_names(root))]
