@@ -1,0 +1,122 @@
+"""The built website, as a reader's browser shows it: maths typeset by the site's own MathJax, every image loaded.
+
+Needs the book built into _build/html (``make book``; ``make test`` builds it first) and Chromium
+(``/usr/bin/chromium``, installed by ``.ci/run``). The browser may only reach the local test server: any other
+request is blocked and recorded, so a page that needs a CDN fails here.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [pytest.mark.book, pytest.mark.xdist_group("browser")]
+
+# Pages whose maths and figures are checked; every chapter in the table of contents belongs here.
+PAGES_WITH_MATH = ["book/notation.html", "book/02-rnn.html"]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    if not (SITE / "index.html").is_file():
+        pytest.fail("the website is not built: run `make book` first (make test does)")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is missing: install the Debian package `chromium` (.ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser, site_url, path):
+    """Open ``path`` with every request outside the local server blocked; return (page, blocked urls)."""
+    page = browser.new_page()
+    blocked = []
+
+    def only_local(route):
+        host = urlparse(route.request.url).hostname
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{site_url}/{path}", wait_until="load")
+    return page, blocked
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_MATH)
+def test_maths_is_typeset_by_local_mathjax(browser, site_url, path):
+    page, blocked = open_page(browser, site_url, path)
+    page.wait_for_function("window.MathJax && window.MathJax.startup && window.MathJax.startup.promise", timeout=20000)
+    page.evaluate("window.MathJax.startup.promise")
+    page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=20000)
+    typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
+    raw = page.evaluate(
+        "Array.from(document.querySelectorAll('.math, span.math, div.math'))"
+        ".filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))"
+    )
+    text = page.evaluate("document.querySelector('main').innerText")
+    scripts = page.evaluate("Array.from(document.scripts).map(s => s.src).filter(s => s.includes('mathjax'))")
+    page.close()
+    assert typeset >= 5, f"{path}: only {typeset} formulas typeset"
+    assert not raw, f"{path}: maths left untypeset: {raw[:3]}"
+    assert "\\(" not in text and "$$" not in text, f"{path}: raw TeX delimiters visible in the page text"
+    assert scripts and all(s.startswith(site_url) for s in scripts), f"MathJax not served by the site: {scripts}"
+    assert not blocked, f"{path} tried to load from outside the site: {blocked[:3]}"
+
+
+@pytest.mark.parametrize("path", ["book/02-rnn.html"])
+def test_every_image_loads(browser, site_url, path):
+    page, blocked = open_page(browser, site_url, path)
+    page.wait_for_load_state("networkidle")
+    images = page.evaluate(
+        "Array.from(document.images).map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"
+    )
+    page.close()
+    figures = [img for img in images if "_images/" in (img["src"] or "")]
+    assert len(figures) >= 3, f"{path}: expected the chapter's figures, found {images}"
+    broken = [img["src"] for img in images if not img["ok"]]
+    assert not broken, f"{path}: images that did not load: {broken}"
+    assert not blocked, f"{path} tried to load from outside the site: {blocked[:3]}"
+
+
+def test_every_toc_page_was_built():
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    missing = [f for f in files if not (SITE / f"{f}.html").is_file()]
+    assert not missing, f"pages in _toc.yml missing from the built site: {missing}"
+    chapters = [f for f in files if f.split("/")[-1][:2].isdigit()]
+    assert all(os.path.getsize(SITE / f"{f}.html") > 20_000 for f in chapters)
