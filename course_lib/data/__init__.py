@@ -9,6 +9,15 @@
                                  memory-cell example
 """
 
+from . import batching, synthetic
+from .batching import (
+    bucket_batches,
+    detach_state,
+    lm_random_batches,
+    lm_sequential_batches,
+    pad_sequences,
+    padded_batches,
+)
 from .corpora import (
     people_daily_bmes,
     people_daily_tagged,
@@ -19,6 +28,14 @@ from .corpora import (
 from .vocab import BOS, EOS, PAD, UNK, Vocab
 
 __all__ = [
+    "batching",
+    "synthetic",
+    "lm_random_batches",
+    "lm_sequential_batches",
+    "detach_state",
+    "pad_sequences",
+    "bucket_batches",
+    "padded_batches",
     "people_daily_tagged",
     "people_daily_text",
     "people_daily_bmes",
