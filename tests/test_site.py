@@ -120,3 +120,21 @@ def test_every_toc_page_was_built():
     assert not missing, f"pages in _toc.yml missing from the built site: {missing}"
     chapters = [f for f in files if f.split("/")[-1][:2].isdigit()]
     assert all(os.path.getsize(SITE / f"{f}.html") > 20_000 for f in chapters)
+
+
+def test_chapters_download_as_executed_notebooks():
+    import nbformat
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    chapters = [f for f in files if f.split("/")[-1][:2].isdigit()]
+    assert chapters
+    for chapter in chapters:
+        html = (SITE / f"{chapter}.html").read_text(encoding="utf-8")
+        assert f"_sources/{chapter}.ipynb" in html, f"{chapter}: no .ipynb download link"
+        nb = nbformat.read(SITE / "_sources" / f"{chapter}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if "image/png" in o.get("data", {})]
+        assert images, f"{chapter}: the downloadable notebook carries no executed figures"
