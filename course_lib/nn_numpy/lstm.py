@@ -1,0 +1,200 @@
+"""The long short-term memory (LSTM) layer in NumPy, forward and backward.
+
+Explained in the book's chapter 5. Sources: Hochreiter & Schmidhuber (1997), with the forget gate of
+Gers, Schmidhuber & Cummins (2000); no peephole connections, as in PyTorch's ``nn.LSTM``.
+
+Conventions (DESIGN §3): batch first, row vectors, gates fused into one matrix in PyTorch's order i, f, g, o.
+With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes
+
+    a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, 4H), split into four (N, H) blocks a_i, a_f, a_g, a_o
+    i_t = sigmoid(a_i)                          input gate:  how much of the candidate to write
+    f_t = sigmoid(a_f)                          forget gate: how much of the old cell to keep
+    g_t = tanh(a_g)                             candidate cell content
+    o_t = sigmoid(a_o)                          output gate: how much of the cell to show
+    c_t = f_t * c_{t-1} + i_t * g_t             cell state
+    h_t = o_t * tanh(c_t)                       hidden state
+
+Backward, with dh_t and dc_t the total gradients reaching h_t and c_t (dc_t also collects what comes back
+from step t+1 through c_{t+1} = f_{t+1} * c_t + ...):
+
+    do_t = dh_t * tanh(c_t)
+    dc_t += dh_t * o_t * (1 - tanh(c_t)^2)
+    di_t = dc_t * g_t,   df_t = dc_t * c_{t-1},   dg_t = dc_t * i_t,   dc_{t-1} = dc_t * f_t
+    da_i = di_t * i_t (1 - i_t),   da_f = df_t * f_t (1 - f_t)
+    da_g = dg_t * (1 - g_t^2),     da_o = do_t * o_t (1 - o_t)
+    dh_{t-1} = da_t @ Wh.T,   dx_t = da_t @ Wx.T
+    dWx = sum_t x_t.T @ da_t,   dWh = sum_t h_{t-1}.T @ da_t,   db = sum over t and n of da_t
+
+Speed: ``lstm_forward`` computes x_t @ Wx + b for all steps in one product before its loop and keeps the
+four gates side by side in one preallocated (N, T, 4H) array; ``lstm_backward`` forms dx, dWx and dWh with
+one product each over all N*T rows after its loop. Only h_{t-1} @ Wh and da_t @ Wh.T remain inside the loops.
+"""
+
+import numpy as np
+
+from .functional import gate_sigmoid as sigmoid
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    """One time step of an LSTM.
+
+    Inputs:
+    - x: input at this step, (N, D)
+    - h_prev: previous hidden state, (N, H)
+    - c_prev: previous cell state, (N, H)
+    - Wx: input-to-gates weights, (D, 4H), column blocks i, f, g, o
+    - Wh: hidden-to-gates weights, (H, 4H)
+    - b: gate biases, (4H,)
+
+    Returns a tuple of:
+    - h: new hidden state, (N, H)
+    - c: new cell state, (N, H)
+    - cache: what lstm_step_backward needs
+    """
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b  # a = x Wx + h_prev Wh + b, (N, 4H)
+    i = sigmoid(a[:, :H])  # i = sigmoid(a_i)
+    f = sigmoid(a[:, H : 2 * H])  # f = sigmoid(a_f)
+    g = np.tanh(a[:, 2 * H : 3 * H])  # g = tanh(a_g)
+    o = sigmoid(a[:, 3 * H :])  # o = sigmoid(a_o)
+    c = f * c_prev + i * g  # c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c  # h = o * tanh(c)
+    cache = (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c)
+    return h, c, cache
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Backward pass of one LSTM step.
+
+    Inputs:
+    - dh: gradient of the loss with respect to this step's h, (N, H)
+    - dc: gradient with respect to this step's c from elsewhere (e.g. the next step), (N, H)
+    - cache: from lstm_step_forward
+
+    Returns a tuple of:
+    - dx: (N, D)
+    - dh_prev: (N, H)
+    - dc_prev: (N, H)
+    - dWx: (D, 4H)
+    - dWh: (H, 4H)
+    - db: (4H,)
+    """
+    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
+    do = dh * tanh_c  # h = o * tanh(c)
+    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)  # ... and through tanh(c)
+    di = dc * g  # c = f * c_prev + i * g
+    df = dc * c_prev
+    dg = dc * i
+    dc_prev = dc * f
+    da = np.concatenate(  # through the gate nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
+        [di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g * g), do * o * (1.0 - o)], axis=1
+    )
+    dx = da @ Wx.T  # a = x Wx + h_prev Wh + b
+    dh_prev = da @ Wh.T
+    dWx = x.T @ da
+    dWh = h_prev.T @ da
+    db = da.sum(axis=0)
+    return dx, dh_prev, dc_prev, dWx, dWh, db
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b):
+    """An LSTM over a whole sequence.
+
+    Inputs:
+    - x: inputs of all steps, (N, T, D)
+    - h0: initial hidden state, (N, H)
+    - c0: initial cell state, (N, H)
+    - Wx: (D, 4H), Wh: (H, 4H), b: (4H,); gate blocks i, f, g, o
+
+    Returns a tuple of:
+    - h: hidden states of every step, (N, T, H)
+    - c: cell states of every step, (N, T, H)
+    - cache: what lstm_backward needs
+    """
+    N, T, D = x.shape
+    H = h0.shape[1]
+    dtype = np.result_type(x, h0, c0, Wx)
+    # x_t Wx + b for every step at once: one (N*T, D) @ (D, 4H) product instead of T small ones.
+    gates = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H).astype(dtype, copy=False)
+    h = np.empty((N, T, H), dtype=dtype)
+    c = np.empty((N, T, H), dtype=dtype)
+    tanh_c = np.empty((N, T, H), dtype=dtype)
+    ig = np.empty((N, H), dtype=dtype)  # scratch buffer for i * g
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        a = gates[:, t]  # a view: the activations below overwrite the pre-activations in place
+        a += h_prev @ Wh  # a_t = x_t Wx + b + h_{t-1} Wh
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])  # i_t = sigmoid(a_i), f_t = sigmoid(a_f): adjacent blocks
+        np.tanh(g, out=g)  # g_t = tanh(a_g)
+        sigmoid(o, out=o)  # o_t = sigmoid(a_o)
+        np.multiply(f, c_prev, out=c[:, t])  # c_t = f_t * c_{t-1} ...
+        np.multiply(i, g, out=ig)
+        c[:, t] += ig  # ... + i_t * g_t
+        np.tanh(c[:, t], out=tanh_c[:, t])
+        np.multiply(o, tanh_c[:, t], out=h[:, t])  # h_t = o_t * tanh(c_t)
+        h_prev, c_prev = h[:, t], c[:, t]
+    cache = (x, h0, c0, Wx, Wh, gates, c, tanh_c, h)
+    return h, c, cache
+
+
+def lstm_backward(dh, cache, dc_last=None):
+    """Backpropagation through time for lstm_forward.
+
+    Inputs:
+    - dh: upstream gradients of every hidden state, (N, T, H)
+    - cache: from lstm_forward
+    - dc_last: optional gradient of the loss with respect to the last cell state c_T, (N, H), for when c_T is
+      used further (e.g. handed to a decoder); None means zero. The cell states of earlier steps are internal.
+
+    Returns a tuple of:
+    - dx: (N, T, D)
+    - dh0: (N, H)
+    - dc0: (N, H)
+    - dWx: (D, 4H)
+    - dWh: (H, 4H)
+    - db: (4H,)
+    """
+    x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache
+    N, T, D = x.shape
+    H = h0.shape[1]
+    dtype = gates.dtype
+    da = np.empty((N, T, 4 * H), dtype=dtype)  # da[:, t] = dL/da_t, all four gate blocks side by side
+    dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t+1 through Wh
+    dc_next = (
+        np.zeros((N, H), dtype=dtype) if dc_last is None else dc_last.astype(dtype)
+    )  # ... c_t through f_{t+1}
+    dc_t = np.empty((N, H), dtype=dtype)
+    for t in reversed(range(T)):
+        i, f, g, o = (gates[:, t, k * H : (k + 1) * H] for k in range(4))
+        c_prev = c[:, t - 1] if t > 0 else c0
+        da_i, da_f, da_g, da_o = (da[:, t, k * H : (k + 1) * H] for k in range(4))
+        dh_t = dh[:, t] + dh_next
+        # h_t = o_t * tanh(c_t):  do_t = dh_t * tanh(c_t),  dc_t = dc_next + dh_t * o_t * (1 - tanh(c_t)^2)
+        np.multiply(dh_t, tanh_c[:, t], out=da_o)
+        np.multiply(tanh_c[:, t], tanh_c[:, t], out=dc_t)
+        np.subtract(1.0, dc_t, out=dc_t)
+        dc_t *= o
+        dc_t *= dh_t
+        dc_t += dc_next
+        # c_t = f_t * c_{t-1} + i_t * g_t:  di = dc_t g_t,  df = dc_t c_{t-1},  dg = dc_t i_t,  dc_{t-1} =
+        # dc_t f_t
+        np.multiply(dc_t, g, out=da_i)
+        np.multiply(dc_t, c_prev, out=da_f)
+        np.multiply(dc_t, i, out=da_g)
+        np.multiply(dc_t, f, out=dc_next)
+        # through the nonlinearities: sigmoid'(a) = s (1 - s) for i, f, o; tanh'(a) = 1 - g^2 for g
+        da_i *= i * (1.0 - i)
+        da_f *= f * (1.0 - f)
+        da_g *= 1.0 - g * g
+        da_o *= o * (1.0 - o)
+        dh_next = da[:, t] @ Wh.T  # a_t = ... + h_{t-1} Wh
+    # The weights are shared by all steps, so their gradients sum over steps: one product over N*T rows each.
+    h_prev_all = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # (N, T, H): h_{t-1} for every t
+    da_flat = da.reshape(N * T, 4 * H)
+    dx = (da_flat @ Wx.T).reshape(N, T, D)
+    dWx = x.reshape(N * T, D).T @ da_flat
+    dWh = h_prev_all.reshape(N * T, H).T @ da_flat
+    db = da_flat.sum(axis=0)
+    return dx, dh_next, dc_next, dWx, dWh, db
