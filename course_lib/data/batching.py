@@ -188,3 +188,29 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
             else:
                 batch["targets"] = np.asarray([targets[i] for i in indices])
         yield batch
+
+
+def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]], batch_size: int = 32,
+                    pad_index: int = 0, bos_index: int = 2, eos_index: int = 3, shuffle: bool = True,
+                    seed: int = 0) -> Iterator[dict]:
+    """One epoch of encoder-decoder batches with teacher forcing (chapter 10).
+
+    The decoder reads ``<bos> y_1 .. y_m`` and must output ``y_1 .. y_m <eos>``: at every step its input is
+    the true previous token, not its own guess.
+
+    Inputs:
+    - sources, targets: M paired sequences of token indices (without <bos>/<eos>)
+    - batch_size, shuffle, seed: as in ``bucket_batches`` (bucketed by source length)
+    - pad_index, bos_index, eos_index: the reserved indices of the vocabularies (``Vocab``'s defaults)
+
+    Yields a dict per batch with:
+    - "inputs": (N, S) sources; "lengths": (N,); "mask": (N, S) bool; "indices": (N,)
+    - "decoder_inputs": (N, m + 1) <bos> y_1 .. y_m; "targets": (N, m + 1) y_1 .. y_m <eos>;
+      "target_mask": (N, m + 1) bool, False on padding
+    """
+    for indices in bucket_batches([len(s) for s in sources], batch_size, shuffle=shuffle, seed=seed):
+        inputs, lengths, mask = pad_sequences([sources[i] for i in indices], pad_index)
+        decoder_inputs, _, _ = pad_sequences([[bos_index, *targets[i]] for i in indices], pad_index)
+        shifted, _, target_mask = pad_sequences([[*targets[i], eos_index] for i in indices], pad_index)
+        yield {"inputs": inputs, "lengths": lengths, "mask": mask, "indices": np.asarray(indices),
+               "decoder_inputs": decoder_inputs, "targets": shifted, "target_mask": target_mask}

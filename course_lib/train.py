@@ -1,0 +1,344 @@
+"""Training loops for NumPy and PyTorch models, and the metrics the chapters report.
+
+Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar,
+optional gradient clipping by global norm (chapter 3), a validation pass after every epoch, early stopping
+that keeps the best weights, an optional time budget, and a history (dict of lists) for
+``course_lib.plots.plot_history``.
+
+The loops do not know the task: they call a *step function* on each batch.
+
+- PyTorch: ``step(model, batch, state) -> (mean_loss, num_items, new_state)``; every model of
+  ``course_lib.nn_torch.models`` has one, ``model.loss``, the default.
+- NumPy: ``step(params, batch, state) -> (mean_loss, grads, num_items, new_state)`` with ``grads`` a dict
+  shaped like ``params``.
+
+``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model
+batches, chapter 4; the PyTorch loop detaches it); otherwise every batch starts from None.
+Epoch losses are means over items (tokens, sequences), not over batches, so a perplexity is exact.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from collections.abc import Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from course_lib.data.batching import detach_state
+
+# ------------------------------------------------------------------------------------------------- set-up
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's generators (CPU and CUDA), so a run can be repeated."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def choose_device(device: str | None = None):
+    """The given device, else CUDA when present, else the CPU."""
+    import torch
+
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# ------------------------------------------------------------------------------------------------- metrics
+
+
+def perplexity(mean_cross_entropy: float) -> float:
+    """exp of the mean cross-entropy per token (in nats)."""
+    return float(math.exp(mean_cross_entropy))
+
+
+def token_accuracy(predictions, targets, mask=None) -> float:
+    """Fraction of tokens whose predicted label equals the target, counting only where mask is True.
+
+    Inputs: predictions, targets: (N, T) or any equal shapes; mask: same shape, bool, or None (all tokens).
+    """
+    correct = np.asarray(predictions) == np.asarray(targets)
+    if mask is not None:
+        correct = correct[np.asarray(mask, dtype=bool)]
+    return float(correct.mean())
+
+
+def bio_spans(labels) -> set[tuple[str, int, int]]:
+    """The slots of a BIO label sequence as (slot, start, end) with end exclusive.
+
+    ['O', 'B-date', 'I-date', 'B-arrival'] -> {('date', 1, 3), ('arrival', 3, 4)}. An I- label that does not
+    continue a span of its own slot starts a new span (the usual, lenient reading of broken BIO).
+    """
+    spans = set()
+    current, start = None, 0
+    for position, label in enumerate(list(labels) + ["O"]):
+        prefix, _, slot = label.partition("-")
+        continues = prefix == "I" and slot == current
+        if current is not None and not continues:
+            spans.add((current, start, position))
+            current = None
+        if prefix in ("B", "I") and not continues:
+            current, start = slot, position
+    return spans
+
+
+def slot_f1(predicted_sequences, gold_sequences) -> dict[str, float]:
+    """Span-level precision, recall and F1 of slot filling: a slot counts only if its type, start and end
+    are all right (the CoNLL convention).
+
+    Inputs: two lists of label sequences (lists of BIO strings), paired.
+    Returns: {"precision", "recall", "f1"}.
+    """
+    true_positives = num_predicted = num_gold = 0
+    for predicted, gold in zip(predicted_sequences, gold_sequences, strict=True):
+        predicted_spans, gold_spans = bio_spans(predicted), bio_spans(gold)
+        true_positives += len(predicted_spans & gold_spans)
+        num_predicted += len(predicted_spans)
+        num_gold += len(gold_spans)
+    precision = true_positives / num_predicted if num_predicted else 0.0
+    recall = true_positives / num_gold if num_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def exact_match(predicted_sequences, gold_sequences) -> float:
+    """Fraction of sequences predicted entirely right (e.g. a whole decoded date)."""
+    pairs = list(zip(predicted_sequences, gold_sequences, strict=True))
+    return float(np.mean([list(p) == list(g) for p, g in pairs]))
+
+
+def mean_squared_error(predictions, targets) -> float:
+    return float(np.mean((np.asarray(predictions, dtype=float) - np.asarray(targets, dtype=float)) ** 2))
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def _epoch_batches(batches, epoch: int):
+    """Batches may be a list (reused every epoch) or a function epoch -> iterable (fresh shuffle per
+    epoch)."""
+    return batches(epoch) if callable(batches) else batches
+
+
+def _new_history() -> dict:
+    return {"epoch": [], "train_loss": [], "val_loss": [], "seconds": [], "best_epoch": None,
+            "stopped_early": False}
+
+
+def _record(history, epoch, train_loss, val_loss, extra, started):
+    history["epoch"].append(epoch)
+    history["train_loss"].append(train_loss)
+    history["val_loss"].append(val_loss)
+    history["seconds"].append(time.perf_counter() - started)
+    for name, value in (extra or {}).items():
+        history.setdefault(name, []).append(value)
+
+
+class _EarlyStopping:
+    """Remembers the best validation loss and says when patience is exhausted."""
+
+    def __init__(self, patience: int | None):
+        self.patience, self.best, self.best_epoch, self.bad_epochs = patience, math.inf, None, 0
+
+    def improved(self, loss: float, epoch: int) -> bool:
+        if loss < self.best:
+            self.best, self.best_epoch, self.bad_epochs = loss, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.patience is not None and self.bad_epochs >= self.patience
+
+
+# ------------------------------------------------------------------------------------------------- PyTorch
+
+
+def evaluate_torch(model, batches, step: Callable | None = None, carry_state: bool = False) -> float:
+    """Mean loss per item of a PyTorch model over batches, without gradients, in eval mode."""
+    import torch
+
+    step = step or (lambda m, batch, state: m.loss(batch, state))
+    was_training = model.training
+    model.eval()
+    total, count, state = 0.0, 0, None
+    with torch.no_grad():
+        for batch in batches:
+            loss, num_items, new_state = step(model, batch, state)
+            total += float(loss) * num_items
+            count += num_items
+            state = new_state if carry_state else None
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr: float = 1e-3,
+                optimizer=None, step: Callable | None = None, clip_norm: float | None = None,
+                patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
+                max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
+                desc: str = "training") -> dict:
+    """Train a PyTorch model with Adam (or the given optimizer), validating after every epoch.
+
+    Inputs:
+    - model: an nn.Module, already on its device (``model.to(choose_device())``)
+    - train_batches, val_batches: lists of batches, or functions epoch -> iterable of batches
+    - epochs: the most epochs to run; lr: Adam's learning rate (ignored if optimizer is given)
+    - step: the step function (default ``model.loss``)
+    - clip_norm: clip the global gradient norm to this value (None: no clipping)
+    - patience: stop after this many epochs without a better validation loss, and restore the best weights
+    - carry_state: pass each batch's final state, detached, to the next batch (sequential LM batches)
+    - metrics: function model -> dict of extra numbers to record after each epoch (e.g. validation accuracy)
+    - max_seconds: stop after the epoch during which this much time has passed
+    - seed: seed for ``set_seed`` before training (None: leave the generators alone)
+    - progress: show a tqdm bar per epoch
+
+    Returns:
+    - history: dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
+      (since the start), one list per metric, "best_epoch" and "stopped_early". With validation, the model
+      ends with the weights of its best validation epoch.
+    """
+    import torch
+
+    if seed is not None:
+        set_seed(seed)
+    step = step or (lambda m, batch, state: m.loss(batch, state))
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history, stopper, best_weights = _new_history(), _EarlyStopping(patience), None
+    started = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        total, count, state = 0.0, 0, None
+        bar = tqdm(_epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress,
+                   leave=False)
+        for batch in bar:
+            loss, num_items, new_state = step(model, batch, state)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            state = detach_state(new_state) if carry_state else None
+            total += loss.item() * num_items
+            count += num_items
+            bar.set_postfix(loss=f"{total / count:.4f}")
+        val_loss = None
+        if val_batches is not None:
+            val_loss = evaluate_torch(model, _epoch_batches(val_batches, epoch), step, carry_state)
+            if stopper.improved(val_loss, epoch):
+                best_weights = copy.deepcopy(model.state_dict())
+        _record(history, epoch, total / max(count, 1), val_loss, metrics(model) if metrics else None, started)
+        if stopper.should_stop:
+            history["stopped_early"] = True
+            break
+        if max_seconds is not None and time.perf_counter() - started > max_seconds:
+            break
+    if best_weights is not None:
+        model.load_state_dict(best_weights)
+    history["best_epoch"] = stopper.best_epoch
+    return history
+
+
+# ------------------------------------------------------------------------------------------------- NumPy
+
+
+def clip_by_global_norm(grads: dict, max_norm: float) -> float:
+    """Scale all gradients (in place) so that their joint L2 norm is at most max_norm; returns the norm
+    before."""
+    norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / (norm + 1e-12)
+    return norm
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2015) on a dict of NumPy arrays, updated in place."""
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
+        self.m, self.v = {}, {}
+
+    def __call__(self, params, grads):
+        self.t += 1
+        for name, g in grads.items():
+            m = self.m.setdefault(name, np.zeros_like(g))
+            v = self.v.setdefault(name, np.zeros_like(g))
+            m[...] = self.beta1 * m + (1 - self.beta1) * g
+            v[...] = self.beta2 * v + (1 - self.beta2) * g * g
+            m_hat = m / (1 - self.beta1**self.t)
+            v_hat = v / (1 - self.beta2**self.t)
+            params[name] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _sgd(lr):
+    def update(params, grads):
+        for name, g in grads.items():
+            params[name] -= lr * g
+    return update
+
+
+def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *, epochs: int = 10,
+                lr: float = 1e-2, optimizer: str | Callable = "adam", clip_norm: float | None = None,
+                patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
+                max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
+                desc: str = "training") -> dict:
+    """Train a NumPy model whose parameters are a dict of arrays, updated in place.
+
+    Inputs:
+    - params: dict name -> array
+    - step: function (params, batch, state) -> (mean_loss, grads, num_items, new_state)
+    - optimizer: "adam", "sgd", or a function (params, grads) that updates params in place
+    - the other inputs as in ``train_torch``; ``metrics`` receives params
+
+    Returns:
+    - history: as in ``train_torch``; with validation, params end at their best validation epoch's values.
+    """
+    if seed is not None:
+        np.random.seed(seed)
+    update = optimizer if callable(optimizer) else {"adam": _Adam, "sgd": _sgd}[optimizer](lr)
+    history, stopper, best_params = _new_history(), _EarlyStopping(patience), None
+    started = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        total, count, state = 0.0, 0, None
+        bar = tqdm(_epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress,
+                   leave=False)
+        for batch in bar:
+            loss, grads, num_items, new_state = step(params, batch, state)
+            if clip_norm is not None:
+                clip_by_global_norm(grads, clip_norm)
+            update(params, grads)
+            state = new_state if carry_state else None
+            total += float(loss) * num_items
+            count += num_items
+            bar.set_postfix(loss=f"{total / count:.4f}")
+        val_loss = None
+        if val_batches is not None:
+            val_total, val_count, state = 0.0, 0, None
+            for batch in _epoch_batches(val_batches, epoch):
+                loss, _, num_items, new_state = step(params, batch, state)
+                val_total += float(loss) * num_items
+                val_count += num_items
+                state = new_state if carry_state else None
+            val_loss = val_total / max(val_count, 1)
+            if stopper.improved(val_loss, epoch):
+                best_params = {name: value.copy() for name, value in params.items()}
+        extra = metrics(params) if metrics else None
+        _record(history, epoch, total / max(count, 1), val_loss, extra, started)
+        if stopper.should_stop:
+            history["stopped_early"] = True
+            break
+        if max_seconds is not None and time.perf_counter() - started > max_seconds:
+            break
+    if best_params is not None:
+        for name, value in best_params.items():
+            params[name][...] = value
+    history["best_epoch"] = stopper.best_epoch
+    return history
