@@ -142,6 +142,8 @@ class CellRunner:
         """
         cell.outputs = []
         cell.execution_count = None
+        # nbclient's timing keys, so that the grader can tell the notebook's own compute from its overhead
+        timing = cell.metadata["execution"] = {}
         msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
         interrupted_at = None
@@ -162,9 +164,12 @@ class CellRunner:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             content = msg["content"]
+            if msg["msg_type"] == "execute_input":
+                timing["iopub.execute_input"] = _timestamp(msg)
             if "execution_count" in content:
                 cell.execution_count = content["execution_count"]
             if msg["msg_type"] == "status" and content["execution_state"] == "idle":
+                timing["shell.execute_reply"] = _timestamp(msg)
                 break
             if interrupted_at is not None and msg["msg_type"] == "error":
                 continue  # the KeyboardInterrupt we caused: replaced by a clear timeout error below
@@ -177,11 +182,20 @@ class CellRunner:
         return "error" if errored else "ok"
 
 
+def _timestamp(msg):
+    date = msg["header"].get("date")
+    return date.isoformat() if hasattr(date, "isoformat") else str(date)
+
+
+def error_output(ename, message):
+    """An error output written by the runner itself (the cell then counts as failed)."""
+    return nbformat.v4.new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
 def timeout_error(timeout):
     """The error output put in a cell that ran out of time."""
-    message = f"the cell ran longer than its time limit ({timeout:.0f} s) and was interrupted"
-    return nbformat.v4.new_output(
-        "error", ename="TimeoutError", evalue=message, traceback=[f"TimeoutError: {message}"]
+    return error_output(
+        "TimeoutError", f"the cell ran longer than its time limit ({timeout:.0f} s) and was interrupted"
     )
 
 
@@ -255,6 +269,7 @@ def execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir):
                 )
                 break
     except OutputLimitExceeded:
+        cell.outputs.append(error_output("OutputLimitError", f"more than {max_output_bytes} bytes of output"))
         note(
             "output-limit", f"the outputs passed {max_output_bytes} bytes in cell {index}; execution stopped"
         )
@@ -291,7 +306,9 @@ def main(argv=None):
     nb, status, message = execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir)
     json.dump({"status": status, "message": message, "nb": nb}, result_stream)
     result_stream.flush()
-    return 0
+    # Leave at once: after an interrupted cell, ZeroMQ's clean-up at interpreter exit can linger for seconds,
+    # and the kernel is already gone.
+    os._exit(0)
 
 
 if __name__ == "__main__":

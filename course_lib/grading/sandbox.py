@@ -384,6 +384,9 @@ def _merge_outputs(original, executed):
         cell.outputs = nbformat.from_dict(outputs if isinstance(outputs, list) else [])
         count = done.get("execution_count") if isinstance(done, dict) else None
         cell.execution_count = count if isinstance(count, int) else None
+        timing = done.get("metadata", {}).get("execution") if isinstance(done, dict) else None
+        if isinstance(timing, dict) and all(isinstance(v, str) for v in timing.values()):
+            cell.metadata["execution"] = {str(k): v for k, v in timing.items()}
     return merged
 
 
