@@ -15,7 +15,18 @@ from .layers import (
     softmax_cross_entropy,
 )
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .optim import SGD, Adam, clip_grad_norm
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .stacked import (
+    bidirectional_backward,
+    bidirectional_forward,
+    init_params,
+    layer_params,
+    network_shape,
+    param_key,
+    stacked_backward,
+    stacked_forward,
+)
 
 __all__ = [
     "rnn_step_forward",
@@ -39,4 +50,15 @@ __all__ = [
     "embedding_forward",
     "embedding_backward",
     "softmax_cross_entropy",
+    "stacked_forward",
+    "stacked_backward",
+    "bidirectional_forward",
+    "bidirectional_backward",
+    "init_params",
+    "layer_params",
+    "network_shape",
+    "param_key",
+    "SGD",
+    "Adam",
+    "clip_grad_norm",
 ]

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..nn_numpy.stacked import param_key
 from . import scratch
 
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -36,11 +37,6 @@ def cell_kind(module):
     if isinstance(module, nn.RNN | scratch.RNN):
         return "rnn"
     raise TypeError(f"not a recurrent module this course knows: {type(module).__name__}")
-
-
-def param_key(name, layer=0, direction=0):
-    """Key in a multi-layer or bidirectional dict: ``param_key("Wx", 1, 1) == "Wx_l1_reverse"``."""
-    return f"{name}_l{layer}" + ("_reverse" if direction == 1 else "")
 
 
 def _layout(module):
