@@ -143,7 +143,8 @@ class CellRunner:
         cell.outputs = []
         cell.execution_count = None
         # nbclient's timing keys, so that the grader can tell the notebook's own compute from its overhead
-        timing = cell.metadata["execution"] = {}
+        cell.metadata["execution"] = {}
+        timing = cell.metadata["execution"]  # NotebookNode copies dicts on assignment: take the stored one
         msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
         interrupted_at = None
