@@ -99,7 +99,7 @@ def test_maths_is_typeset_by_local_mathjax(browser, site_url, path):
 @pytest.mark.parametrize("path", ["book/02-rnn.html"])
 def test_every_image_loads(browser, site_url, path):
     page, blocked = open_page(browser, site_url, path)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30000)
     images = page.evaluate(
         "Array.from(document.images).map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"
     )
