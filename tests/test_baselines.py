@@ -112,3 +112,74 @@ def test_people_daily_character_perplexity_falls_with_n_under_kneser_ney():
     assert math.isfinite(perplexities[2]) and perplexities[2] < 0.3 * perplexities[0]
     contexts = [row["num_contexts"] for row in rows]
     assert contexts[0] < contexts[1] < contexts[2]
+
+
+# ------------------------------------------------------------------------------------ most-frequent-tag
+# tagger
+
+
+def test_most_frequent_tag_tagger_by_hand():
+    from course_lib.baselines.tagger import MostFrequentTagTagger
+
+    train = [[("我", "r"), ("爱", "v"), ("北京", "ns")], [("爱", "v"), ("爱", "n"), ("上海", "ns")],
+             [("他", "r"), ("爱", "v")]]
+    tagger = MostFrequentTagTagger().fit(train)
+    assert tagger.tag_of_word["爱"] == "v"  # v three times, n once
+    # Words seen once: 我 r, 北京 ns, 上海 ns, 他 r -> tie between ns and r, broken alphabetically.
+    assert tagger.unknown_tag == "ns"
+    assert tagger.predict(["爱", "广州"]) == ["v", "ns"]
+    scores = tagger.accuracy([[("爱", "n"), ("广州", "ns"), ("我", "v")]])
+    assert scores["accuracy"] == pytest.approx(1 / 3)
+    assert scores["unknown_fraction"] == pytest.approx(1 / 3) and scores["unknown_accuracy"] == 1.0
+    assert scores["known_accuracy"] == 0.0
+
+
+def test_most_frequent_tag_on_people_daily():
+    from course_lib.baselines.tagger import MostFrequentTagTagger
+    from course_lib.data.corpora import people_daily_tagged, split_dataset
+
+    train, _, test = split_dataset(people_daily_tagged(), seed=0)
+    scores = MostFrequentTagTagger().fit(train).accuracy(test)
+    # A context-free baseline is strong on this corpus but far from perfect, and much worse on unseen words.
+    assert 0.85 < scores["accuracy"] < 0.97
+    assert scores["unknown_accuracy"] < scores["known_accuracy"] - 0.3
+
+
+# ------------------------------------------------------------------------------------ bag-of-words classifier
+
+
+def test_char_ngrams():
+    from course_lib.baselines.bow import char_ngrams
+
+    assert char_ngrams("质量好", (1, 2)) == ["质", "量", "好", "质量", "量好"]
+
+
+def test_sparse_products_match_dense():
+    from course_lib.baselines.bow import _SparseRows
+
+    dense = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
+    rows, columns = np.nonzero(dense)
+    sparse = _SparseRows(dense[rows, columns], columns, np.array([0, 1, 1, 3]), 3)
+    w, g = np.array([1.0, -2.0, 0.5]), np.array([0.3, -1.0, 2.0])
+    np.testing.assert_allclose(sparse.matvec(w), dense @ w)
+    np.testing.assert_allclose(sparse.rmatvec(g), dense.T @ g)
+
+
+def test_bag_of_words_learns_a_keyword_rule():
+    from course_lib.baselines.bow import BagOfWordsLogisticRegression
+
+    rng = np.random.default_rng(0)
+    filler = list("的了是在这个本书我们")
+
+    def review(positive):
+        words = list(rng.choice(filler, size=8))
+        words.insert(int(rng.integers(9)), "好" if positive else "差")
+        return "".join(words)
+
+    labels = rng.integers(0, 2, size=300)
+    texts = [review(label) for label in labels]
+    model = BagOfWordsLogisticRegression(epochs=100).fit(texts[:200], labels[:200])
+    assert model.accuracy(texts[200:], labels[200:]) == 1.0
+    assert model.loss_history[-1] < 0.2 * model.loss_history[0]
+    positive, negative = model.top_features(1)
+    assert positive == ["好"] and negative == ["差"]

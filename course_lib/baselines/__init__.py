@@ -5,6 +5,9 @@
 - ``BagOfWordsLogisticRegression``    sentiment from bag-of-character-n-grams counts (chapter 9)
 """
 
+from .bow import BagOfWordsLogisticRegression, char_ngrams
 from .ngram import NGramLM, ngram_perplexities
+from .tagger import MostFrequentTagTagger
 
-__all__ = ["NGramLM", "ngram_perplexities"]
+__all__ = ["NGramLM", "ngram_perplexities", "MostFrequentTagTagger", "BagOfWordsLogisticRegression",
+           "char_ngrams"]
