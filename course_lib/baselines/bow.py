@@ -1,12 +1,10 @@
-"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of the classification chapter
-(ch. 9).
+"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of chapter 9 (classification).
 
 Chinese has no spaces between words, so the "words" are character n-grams (by default characters and
 character bigrams): '质量很好' -> 质, 量, 很, 好, 质量, 量很, 很好. A review becomes the vector of its
 n-gram counts (log-scaled, 1 + log c, so a repeated character does not dominate), and a logistic regression
-with L2 penalty,
-trained by full-batch Adam, gives P(positive | review) = sigmoid(x . w + b). Word order beyond the n-grams
-is lost: that is what the recurrent classifier has and this model has not.
+with an L2 penalty, trained by full-batch Adam, gives P(positive | review) = sigmoid(x . w + b). Word order
+beyond the n-grams is lost: that is what the recurrent classifier has and this model has not.
 
 The review-by-feature matrix is sparse (a review uses a few dozen of the tens of thousands of features), so
 it is kept in compressed sparse row (CSR) form with plain NumPy arrays: ``values``, ``columns`` and
