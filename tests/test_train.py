@@ -223,3 +223,34 @@ def test_seq2seq_dates():
     assert after < 0.6 * before
     decoded = model.greedy_decode(val[0]["inputs"], val[0]["lengths"], target_vocab.bos_index, 11)
     assert decoded.shape == (len(val[0]["indices"]), 11)
+
+
+# ------------------------------------------------------------------------------------------------ plots
+
+
+def test_plots_draw_what_they_are_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots import plot_curves, plot_heatmap, plot_histories, plot_history, plot_ngram_orders
+
+    history = {"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.5, 2.6],
+               "best_epoch": 2}
+    ax = plot_history(history)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["train"].get_ydata()) == [3.0, 2.0, 1.5]
+    assert list(lines["validation"].get_ydata()) == [3.1, 2.5, 2.6]
+    assert list(lines["best epoch"].get_xdata()) == [2, 2]
+    ax = plot_histories({"RNN": history, "GRU": history}, "val_loss")
+    assert [line.get_label() for line in ax.get_lines()] == ["RNN", "GRU"]
+    rows = [{"n": n, "perplexity": 10.0 / n, "train_perplexity": 5.0 / n, "num_contexts": 10**n}
+            for n in (1, 2)]
+    ax = plot_ngram_orders(rows)
+    assert list(ax.get_lines()[0].get_ydata()) == [10.0, 5.0]
+    ax = plot_heatmap(np.array([[0.5, -1.0], [0.0, 0.2]]), ["u1", "u2"], ["a", "b"])
+    assert ax.get_images()[0].get_clim() == (-1.0, 1.0)
+    ax = plot_curves([10, 20], {"RNN": [0.2, 0.3]}, baseline=1 / 6)
+    assert ax.get_lines()[-1].get_ydata()[0] == pytest.approx(1 / 6)
+    plt.close("all")
