@@ -196,7 +196,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
     - patience: stop after this many epochs without a better validation loss, and restore the best weights
     - carry_state: pass each batch's final state, detached, to the next batch (sequential LM batches)
     - metrics: function model -> dict of extra numbers to record after each epoch (e.g. validation accuracy)
-    - max_seconds: stop after the epoch during which this much time has passed
+    - max_seconds: time budget; when it is spent, the current epoch ends early, is validated, and training
+      stops
     - seed: seed for ``set_seed`` before training (None: leave the generators alone)
     - progress: show a tqdm bar per epoch
 
@@ -229,6 +230,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
             total += loss.item() * num_items
             count += num_items
             bar.set_postfix(loss=f"{total / count:.4f}")
+            if max_seconds is not None and time.perf_counter() - started > max_seconds:
+                break  # out of time: validate what we have, then stop
         val_loss = None
         if val_batches is not None:
             val_loss = evaluate_torch(model, _epoch_batches(val_batches, epoch), step, carry_state)
@@ -319,6 +322,8 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
             total += float(loss) * num_items
             count += num_items
             bar.set_postfix(loss=f"{total / count:.4f}")
+            if max_seconds is not None and time.perf_counter() - started > max_seconds:
+                break
         val_loss = None
         if val_batches is not None:
             val_total, val_count, state = 0.0, 0, None

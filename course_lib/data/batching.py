@@ -54,7 +54,8 @@ def lm_random_batches(stream, batch_size: int, num_steps: int, seed: int = 0) ->
         yield stream[positions], stream[positions + 1]
 
 
-def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0) -> Iterator[tuple]:
+def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0,
+                          offset: int | None = None) -> Iterator[tuple]:
     """Sequential partitioning of a token stream: row i of each batch continues row i of the previous batch.
 
     Inputs:
@@ -62,13 +63,15 @@ def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0
     - batch_size: N parallel rows
     - num_steps: T tokens per window
     - seed: seed of the random offset at which the rows start (use a different seed per epoch)
+    - offset: start exactly here instead (e.g. 0 to evaluate on as much of a held-out stream as possible)
 
     Yields (X, Y):
     - X: inputs, (N, T) int64; X_b[i] is followed in the stream by X_{b+1}[i]
     - Y: targets, (N, T) int64, the next tokens
     """
     stream = np.asarray(stream, dtype=np.int64)
-    offset = _random_offset(np.random.default_rng(seed), num_steps)
+    if offset is None:
+        offset = _random_offset(np.random.default_rng(seed), num_steps)
     # Tokens per row; the "- 1" keeps the last target inside the stream.
     row_length = (len(stream) - offset - 1) // batch_size
     num_batches = row_length // num_steps
