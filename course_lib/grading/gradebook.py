@@ -9,9 +9,11 @@ another's grade, and writing the same grades again changes nothing (re-grading i
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 
 from course_lib.grading.notebooks import graded_cells, is_graded_cell, is_solution_cell, nbgrader_meta
 
@@ -80,7 +82,11 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell):
     notebook = NOTEBOOK_OF.format(assignment=name)
     try:
         gradebook.update_or_create_student(student_id)
-        gradebook.update_or_create_submission(name, student_id)
+        with (
+            warnings.catch_warnings()
+        ):  # nbgrader 0.9's add_submission trips SQLAlchemy 2's autoflush warning
+            warnings.simplefilter("ignore", SAWarning)
+            gradebook.update_or_create_submission(name, student_id)
         for grade_id, _ in graded_cells(source_nb):
             grade = gradebook.find_grade(grade_id, notebook, name, student_id)
             grade.auto_score = float(points_by_cell.get(grade_id, 0.0))

@@ -1,0 +1,196 @@
+"""``course grade`` on a simulated class: expected grades, intake of every shape, trusted scoring that
+monkeypatching cannot fool, parallel = graded, idempotent re-grading, no lost grades, feedback that hides
+hidden tests, and the sandbox refusal.
+
+Expected scores come from ``fixtures/simulated_class.py``, worked out by hand from the fixture's points.
+"""
+
+import csv
+import shutil
+import sqlite3
+
+import pytest
+from fixtures.simulated_class import COURSE, RIGHT, SOLUTION, build_class, learner_notebook
+
+from course_lib import cli
+from course_lib.grading import execution, scoring
+from course_lib.grading.feedback import render_feedback
+from course_lib.grading.grade import grade_assignment
+from course_lib.grading.notebooks import read_notebook, release_notebook
+
+MAX_SCORE = 6
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def gradebook_scores(out_dir):
+    """{student: total auto score} read straight from the SQLite file with SQL, not through our code."""
+    with sqlite3.connect(out_dir / "gradebook.db") as db:
+        rows = db.execute(
+            "SELECT s.student_id, SUM(g.auto_score) FROM grade g "
+            "JOIN submitted_notebook n ON g.notebook_id = n.id "
+            "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id"
+        ).fetchall()
+    return {student: score for student, score in rows}
+
+
+@pytest.fixture(scope="module")
+def simulated_class(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    return folder, build_class(folder)
+
+
+@pytest.fixture(scope="module")
+def graded(simulated_class, tmp_path_factory):
+    """The class graded once, with two workers (the slow test below compares with one worker)."""
+    folder, _ = simulated_class
+    out = tmp_path_factory.mktemp("out")
+    results = grade_assignment(COURSE, "tiny", folder, out, workers=2, use_sandbox=False)
+    return out, results
+
+
+def test_grades_csv_has_the_expected_row_for_every_submission(simulated_class, graded):
+    _, expected = simulated_class
+    out, _ = graded
+    rows = read_csv(out / "grades.csv")
+    assert list(rows[0].keys()) == ["student_id", "assignment", "score", "max_score", "status"]
+    found = {r["student_id"]: (float(r["score"]), r["status"]) for r in rows}
+    assert found == {student: (float(score), status) for student, (score, status) in expected.items()}
+    assert all(r["assignment"] == "tiny" and float(r["max_score"]) == MAX_SCORE for r in rows)
+    assert len(rows) == len(expected)  # one row per entry, the ignored .DS_Store excepted
+
+
+def test_gradebook_holds_the_same_scores_for_real_students(simulated_class, graded):
+    _, expected = simulated_class
+    out, _ = graded
+    stored = gradebook_scores(out)
+    assert "tiny_1" not in stored  # an unidentified file creates no student
+    for student, (score, status) in expected.items():
+        if status != "unidentified":
+            assert stored[student] == pytest.approx(score), student
+
+
+def test_monkeypatching_and_hardcoding_earn_nothing(graded):
+    _, results = graded
+    by_student = {r.student_id: r for r in results}
+    erin = by_student[
+        "erin"
+    ]  # wrong answers, assert helpers and numpy.allclose patched: the cells do not fail
+    assert all(v.error is None for v in erin.verdicts)
+    assert erin.score == 0
+    dave = {v.grade_id: v for v in by_student["dave"].verdicts}
+    assert dave["test_double"].error is None and dave["test_double"].mismatched == ["double(hidden)"]
+    assert dave["test_double"].points == 0 and dave["test_square"].points == 3
+
+
+@pytest.mark.slow
+def test_sequential_regrading_is_identical_and_idempotent(simulated_class, graded, tmp_path):
+    """Re-grade the class with 1 worker into a copy of the 2-worker run's output: nothing may change."""
+    folder, _ = simulated_class
+    out_graded, results_graded = graded
+    out = tmp_path / "out"
+    shutil.copytree(out_graded, out)
+    results = grade_assignment(COURSE, "tiny", folder, out, workers=1, use_sandbox=False)
+    assert (out / "grades.csv").read_bytes() == (out_graded / "grades.csv").read_bytes()
+    assert gradebook_scores(out) == gradebook_scores(out_graded)
+    with sqlite3.connect(out / "gradebook.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (
+            len(gradebook_scores(out)),
+        )
+    assert [(r.student_id, r.status, [v.points for v in r.verdicts]) for r in results] == [
+        (r.student_id, r.status, [v.points for v in r.verdicts]) for r in results_graded
+    ]
+
+
+def test_an_error_or_a_dead_kernel_costs_only_the_cells_that_need_it(graded):
+    _, results = graded
+    by_student = {r.student_id: r for r in results}
+    lena = by_student["lena"]
+    assert [(v.grade_id, v.points) for v in lena.verdicts] == [
+        ("test_double", 0),
+        ("test_square", 3),
+        ("test_q1", 1),
+    ]
+    assert "ZeroDivisionError" in lena.verdicts[0].error
+    kai = {v.grade_id: v for v in by_student["kai"].verdicts}
+    assert kai["test_double"].points == 2 and not kai["test_q1"].executed
+
+
+def test_feedback_hides_hidden_tests_unless_asked(graded):
+    out, results = graded
+    page = (out / "feedback" / "carol" / "tiny.html").read_text(encoding="utf-8")
+    assert "Score: 3 / 6" in page
+    assert "BEGIN HIDDEN TESTS" not in page and "default_rng(11)" not in page
+    assert "square([3])" in page  # the visible test is shown
+    source = read_notebook(SOLUTION)
+    expected = scoring.expected_reports("tiny", source, cache_dir=out / ".cache")
+    hidden_value = dict(expected["test_square"])["square(hidden)"]["data"][0]
+    assert f"{hidden_value}" not in page
+    for student in ("ivan", "judy", "leo"):  # unreadable entries still get a page that says why
+        assert "Score: 0 / 6" in (out / "feedback" / student / "tiny.html").read_text(encoding="utf-8")
+
+    dave = next(r for r in results if r.student_id == "dave")  # hard-coded double: a hidden check fails
+    dave.solution_sources["square"] = "def square(x):\n    '<script>alert(1)</script>'"
+    shown = render_feedback(dave, release_notebook(source), source, expected, show_hidden=True)
+    assert "<script>" not in shown and "&lt;script&gt;" in shown  # learner code cannot inject HTML
+    hidden_double = dict(expected["test_double"])["double(hidden)"]["data"][0]
+    assert "default_rng(7)" in shown and f"{hidden_double}" in shown  # for the instructor, on request
+
+
+def _two_students(tmp_path, graded):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "alice.ipynb").write_text(SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "bob.ipynb").write_text(learner_notebook({"double": RIGHT["double"]}), encoding="utf-8")
+    out = tmp_path / "out"
+    shutil.copytree(graded[0] / ".cache", out / ".cache")  # the solution's reports, already computed
+    return folder, out
+
+
+def test_a_grader_failure_loses_no_grade(tmp_path, monkeypatch, graded):
+    folder, out = _two_students(tmp_path, graded)
+    grade_assignment(COURSE, "tiny", folder, out, use_sandbox=False)
+    first_scores = gradebook_scores(out)
+    assert first_scores == {"alice": 6, "bob": 2}
+
+    real_run = execution.run_untrusted
+
+    def broken_for_alice(nb, **kwargs):
+        if any("return 2 * np.asarray(x, dtype=np.float64)" in c.source for c in nb.cells):
+            raise RuntimeError("simulated grader crash")
+        return real_run(nb, **kwargs)
+
+    monkeypatch.setattr(execution, "run_untrusted", broken_for_alice)
+    results = {r.student_id: r for r in grade_assignment(COURSE, "tiny", folder, out, use_sandbox=False)}
+    assert results["alice"].status == "grader-error" and "simulated grader crash" in results["alice"].message
+    assert results["bob"].status == "ok" and results["bob"].score == 2
+    assert gradebook_scores(out) == first_scores  # alice's earlier grade is not overwritten by the failure
+    assert "alice,tiny,0,6,grader-error" in (out / "grades.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_grading_in_the_sandbox(tmp_path, graded):
+    usable, why = execution.sandbox_state()
+    if not usable:
+        pytest.skip(f"no sandbox here: {why}")
+    folder, out = _two_students(tmp_path, graded)
+    results = grade_assignment(COURSE, "tiny", folder, out, use_sandbox=True)
+    assert [(r.student_id, r.score, r.status) for r in results] == [("alice", 6, "ok"), ("bob", 2, "ok")]
+
+
+def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys, graded):
+    monkeypatch.setattr(execution, "sandbox_state", lambda: (False, "bwrap missing (simulated)"))
+    folder, out = _two_students(tmp_path, graded)
+    (folder / "bob.ipynb").unlink()
+    args = ["--root", str(COURSE), "grade", "tiny", str(folder), "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "refusing" in capsys.readouterr().err
+    assert not (out / "grades.csv").exists()
+    assert cli.main(args + ["--unsafe-no-sandbox"]) == 0
+    assert "WARNING" in capsys.readouterr().err
+    assert read_csv(out / "grades.csv") == [
+        {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok"}
+    ]
