@@ -180,6 +180,14 @@ class Cgroup:
                     time.sleep(0.02)
 
 
+def cgroups_available():
+    """True if this process can create the sandbox's cgroup (caps on total memory and process count)."""
+    probe = Cgroup(64, 8)
+    usable = bool(probe.paths)
+    probe.remove()
+    return usable
+
+
 # ------------------------------------------------------------------------------------------------------------
 # The bubblewrap command line
 
