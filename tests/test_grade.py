@@ -1,5 +1,5 @@
 """``course grade`` on a simulated class: expected grades, intake of every shape, trusted scoring that
-monkeypatching cannot fool, parallel = graded, idempotent re-grading, no lost grades, feedback that hides
+monkeypatching cannot fool, parallel = sequential, idempotent re-grading, no lost grades, feedback that hides
 hidden tests, and the sandbox refusal.
 
 Expected scores come from ``fixtures/simulated_class.py``, worked out by hand from the fixture's points.

@@ -1,0 +1,87 @@
+"""``course release``: exercises/ is generated from solutions/ deterministically, with answers and hidden
+tests removed and everything else kept."""
+
+import shutil
+
+import nbformat
+import pytest
+from fixtures.simulated_class import COURSE
+
+from course_lib import cli
+from course_lib.grading import release
+from course_lib.grading.notebooks import graded_cells, nbgrader_meta, read_notebook
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A private copy of the fixture course, without its released exercises."""
+    root = tmp_path / "course"
+    shutil.copytree(COURSE, root)
+    shutil.rmtree(root / "exercises")
+    return root
+
+
+def test_release_writes_the_learner_version(course):
+    assert release.assignment_names(course) == ["tiny"]
+    assert cli.main(["--root", str(course), "release"]) == 0
+    source = read_notebook(course / "solutions" / "tiny" / "tiny.ipynb")
+    released = read_notebook(course / "exercises" / "tiny" / "tiny.ipynb")
+    text = (course / "exercises" / "tiny" / "tiny.ipynb").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "default_rng(7)" not in text  # hidden test code is gone
+    assert "return 2 * np.asarray" not in text  # the answer is gone
+    assert text.count("raise NotImplementedError()") == 3  # one stub per answer cell
+    assert "double(np.array([1.0, 2.0]))" in text  # visible tests stay
+    assert [nbgrader_meta(c)["grade_id"] for c in released.cells] == [
+        nbgrader_meta(c)["grade_id"] for c in source.cells
+    ]
+    assert graded_cells(released) == graded_cells(source)  # same points
+    for cell in released.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        if not nbgrader_meta(cell)["solution"]:
+            assert cell.metadata["editable"] is False  # nbgrader locks read-only and test cells
+    nbformat.validate(released)
+
+
+def test_release_is_byte_identical_on_rerun(course, capsys):
+    release.release(course)
+    path = course / "exercises" / "tiny" / "tiny.ipynb"
+    first = path.read_bytes()
+    path.write_bytes(first)  # touch: content decides, not time
+    assert release.release(course) == [(path, False)]
+    assert path.read_bytes() == first
+    capsys.readouterr()
+    assert cli.main(["--root", str(course), "release"]) == 0
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_release_check_reports_stale_exercises(course, capsys):
+    assert cli.main(["--root", str(course), "release", "--check"]) == 1  # never released
+    release.release(course)
+    assert cli.main(["--root", str(course), "release", "--check"]) == 0
+    source = course / "solutions" / "tiny" / "tiny.ipynb"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("Tiny exercise set", "Tiny set"), encoding="utf-8"
+    )
+    assert cli.main(["--root", str(course), "release", "--check"]) == 1
+    assert "out of date" in capsys.readouterr().out
+
+
+def test_release_leaves_the_source_alone(course):
+    source = course / "solutions" / "tiny" / "tiny.ipynb"
+    before = source.read_bytes()
+    release.release(course, ["tiny"])
+    assert source.read_bytes() == before
+
+
+def test_unknown_assignment_is_a_clear_error(course):
+    with pytest.raises(FileNotFoundError, match="known: tiny"):
+        release.release(course, ["nope"])
+
+
+def test_fixture_exercises_are_in_sync():
+    """The committed fixture release must be what ``course release`` writes (re-run it after editing)."""
+    assert (COURSE / "exercises" / "tiny" / "tiny.ipynb").read_text(
+        encoding="utf-8"
+    ) == release.released_text(COURSE, "tiny")
