@@ -79,42 +79,46 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, Wx)
-    # x_t Wx + bx for every step at once: one (N*T, D) @ (D, 3H) product.
-    x_part = (x.reshape(N * T, D) @ Wx + bx).reshape(N, T, 3 * H).astype(dtype, copy=False)
-    gates = np.empty((N, T, 3 * H), dtype=dtype)  # r_t, z_t, n_t side by side
+    # Time-major buffers (T, N, ...), as in lstm_forward: the slice of step t is one contiguous block.
+    x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # row t*N + n is x[n, t]
+    # x_t Wx + bx for every step at once: one (T*N, D) @ (D, 3H) product.
+    x_part = (x_rows @ Wx + bx).astype(dtype, copy=False).reshape(T, N, 3 * H)
+    gates = np.empty((T, N, 3 * H), dtype=dtype)  # r_t, z_t, n_t side by side
     # The hidden-side part of n before the reset gate acts (reset_after=True: h_{t-1} Wh_n + bh_n) or after it
     # (False: (r_t * h_{t-1}) Wh_n + bh_n); for False also r_t * h_{t-1}, which the n block of Wh multiplies.
-    n_hidden = np.empty((N, T, H), dtype=dtype)
-    n_input = None if reset_after else np.empty((N, T, H), dtype=dtype)
-    h = np.empty((N, T, H), dtype=dtype)
+    n_hidden = np.empty((T, N, H), dtype=dtype)
+    n_input = None if reset_after else np.empty((T, N, H), dtype=dtype)
+    h = np.empty((T, N, H), dtype=dtype)
+    h_part = np.empty((N, 3 * H), dtype=dtype)  # buffer for h_{t-1} Wh
     h_prev = h0
     for t in range(T):
-        r, z, n = gates[:, t, :H], gates[:, t, H : 2 * H], gates[:, t, 2 * H :]
+        rz, n = gates[t, :, : 2 * H], gates[t, :, 2 * H :]
+        r, z = rz[:, :H], rz[:, H:]
         if reset_after:
-            h_part = h_prev @ Wh + bh  # (N, 3H): h_{t-1} Wh + bh, all three blocks at once
-            np.add(x_part[:, t, : 2 * H], h_part[:, : 2 * H], out=gates[:, t, : 2 * H])
-            sigmoid(gates[:, t, : 2 * H], out=gates[:, t, : 2 * H])  # r_t, z_t
-            n_hidden[:, t] = h_part[:, 2 * H :]  # h_{t-1} Wh_n + bh_n
+            np.matmul(h_prev, Wh, out=h_part)
+            h_part += bh  # h_{t-1} Wh + bh, all three blocks at once
+            np.add(x_part[t, :, : 2 * H], h_part[:, : 2 * H], out=rz)
+            sigmoid(rz, out=rz)  # r_t, z_t
+            n_hidden[t] = h_part[:, 2 * H :]  # h_{t-1} Wh_n + bh_n
+            np.multiply(r, n_hidden[t], out=n)  # r_t * (h_{t-1} Wh_n + bh_n)
         else:
-            rz_hidden = h_prev @ Wh[:, : 2 * H] + bh[: 2 * H]
-            np.add(x_part[:, t, : 2 * H], rz_hidden, out=gates[:, t, : 2 * H])
-            sigmoid(gates[:, t, : 2 * H], out=gates[:, t, : 2 * H])  # r_t, z_t
-            np.multiply(r, h_prev, out=n_input[:, t])  # r_t * h_{t-1}
-            n_hidden[:, t] = n_input[:, t] @ Wh[:, 2 * H :] + bh[2 * H :]  # (r_t * h_{t-1}) Wh_n + bh_n
-        # n_t = tanh(x_t Wx_n + bx_n + [r_t *] hidden part): r multiplies here only for reset_after=True
-        if reset_after:
-            np.multiply(r, n_hidden[:, t], out=n)
-        else:
-            n[...] = n_hidden[:, t]
-        n += x_part[:, t, 2 * H :]
-        np.tanh(n, out=n)
+            np.matmul(h_prev, Wh[:, : 2 * H], out=h_part[:, : 2 * H])
+            np.add(x_part[t, :, : 2 * H], h_part[:, : 2 * H], out=rz)
+            rz += bh[: 2 * H]
+            sigmoid(rz, out=rz)  # r_t, z_t
+            np.multiply(r, h_prev, out=n_input[t])  # r_t * h_{t-1}
+            np.matmul(n_input[t], Wh[:, 2 * H :], out=n_hidden[t])
+            n_hidden[t] += bh[2 * H :]  # (r_t * h_{t-1}) Wh_n + bh_n
+            n[...] = n_hidden[t]
+        n += x_part[t, :, 2 * H :]
+        np.tanh(n, out=n)  # n_t = tanh(x_t Wx_n + bx_n + the hidden part above)
         # h_t = z_t * h_{t-1} + (1 - z_t) * n_t, computed as n_t + z_t * (h_{t-1} - n_t)
-        np.subtract(h_prev, n, out=h[:, t])
-        h[:, t] *= z
-        h[:, t] += n
-        h_prev = h[:, t]
-    cache = (x, h0, Wx, Wh, gates, n_input, n_hidden, h, reset_after)
-    return h, cache
+        np.subtract(h_prev, n, out=h[t])
+        h[t] *= z
+        h[t] += n
+        h_prev = h[t]
+    cache = (x_rows, h0, Wx, Wh, gates, n_input, n_hidden, h, reset_after)
+    return np.ascontiguousarray(h.swapaxes(0, 1)), cache  # back to batch first, (N, T, H)
 
 
 def gru_backward(dh, cache):
@@ -132,54 +136,58 @@ def gru_backward(dh, cache):
     - dbx: (3H,)
     - dbh: (3H,)
     """
-    x, h0, Wx, Wh, gates, n_input, n_hidden, h, reset_after = cache
-    N, T, D = x.shape
-    H = h0.shape[1]
+    x_rows, h0, Wx, Wh, gates, n_input, n_hidden, h, reset_after = cache  # time-major, see gru_forward
+    T, N, H = h.shape
+    D = x_rows.shape[1]
     dtype = gates.dtype
-    dx_part = np.empty((N, T, 3 * H), dtype=dtype)  # dL/d(x_t Wx + bx)
-    dh_part = np.empty((N, T, 3 * H), dtype=dtype)  # dL/d(hidden-side pre-activation of r, z, n)
+    dh = dh.swapaxes(0, 1)  # a time-major view: dh[t] is (N, H)
+    WhT = np.ascontiguousarray(Wh.T)  # used T times below: transpose it once
+    dx_part = np.empty((T, N, 3 * H), dtype=dtype)  # dL/d(x_t Wx + bx), blocks r, z, n
+    dh_part = np.empty((T, N, 3 * H), dtype=dtype)  # dL/d(hidden-side pre-activations of r, z, n)
     dh_next = np.zeros((N, H), dtype=dtype)
     for t in reversed(range(T)):
-        r, z, n = gates[:, t, :H], gates[:, t, H : 2 * H], gates[:, t, 2 * H :]
-        h_prev = h[:, t - 1] if t > 0 else h0
-        dh_t = dh[:, t] + dh_next
+        r, z, n = gates[t, :, :H], gates[t, :, H : 2 * H], gates[t, :, 2 * H :]
+        h_prev = h[t - 1] if t > 0 else h0
+        dh_t = dh[t] + dh_next
         # h_t = z * h_prev + (1 - z) * n
         dn = dh_t * (1.0 - z)
         dz = dh_t * (h_prev - n)
         dh_prev = dh_t * z
-        # n = tanh(a_n): da_n = dn (1 - n^2); a_n = x part + (r * n_hidden or n_hidden)
-        da_n = dn * (1.0 - n * n)
-        dx_part[:, t, 2 * H :] = da_n
+        # n = tanh(a_n): da_n = dn (1 - n^2)
+        da_n = dx_part[t, :, 2 * H :]
+        np.multiply(n, n, out=da_n)
+        np.subtract(1.0, da_n, out=da_n)
+        da_n *= dn
         if reset_after:
-            dr = da_n * n_hidden[:, t]  # a_n = x_n + r * (h_prev Wh_n + bh_n)
-            dh_part[:, t, 2 * H :] = da_n * r
+            dr = da_n * n_hidden[t]  # a_n = x_n + r * (h_prev Wh_n + bh_n)
+            np.multiply(da_n, r, out=dh_part[t, :, 2 * H :])
         else:
-            dh_part[:, t, 2 * H :] = da_n  # a_n = x_n + (r * h_prev) Wh_n + bh_n
-            d_n_input = da_n @ Wh[:, 2 * H :].T  # gradient of r * h_prev
+            dh_part[t, :, 2 * H :] = da_n  # a_n = x_n + (r * h_prev) Wh_n + bh_n
+            d_n_input = da_n @ WhT[2 * H :]  # gradient of r * h_prev
             dr = d_n_input * h_prev
             dh_prev += d_n_input * r
         # r, z = sigmoid(.): sigmoid' = s (1 - s); x part and hidden part of r and z get the same gradient
-        dx_part[:, t, :H] = dr * r * (1.0 - r)
-        dx_part[:, t, H : 2 * H] = dz * z * (1.0 - z)
-        dh_part[:, t, : 2 * H] = dx_part[:, t, : 2 * H]
+        np.multiply(dr, r * (1.0 - r), out=dx_part[t, :, :H])
+        np.multiply(dz, z * (1.0 - z), out=dx_part[t, :, H : 2 * H])
+        dh_part[t, :, : 2 * H] = dx_part[t, :, : 2 * H]
         if reset_after:
-            dh_prev += dh_part[:, t] @ Wh.T
+            dh_prev += dh_part[t] @ WhT
         else:
-            dh_prev += dh_part[:, t, : 2 * H] @ Wh[:, : 2 * H].T
+            dh_prev += dh_part[t, :, : 2 * H] @ WhT[: 2 * H]
         dh_next = dh_prev
-    # Weight gradients: one product over all N*T rows each.
-    h_prev_all = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1).reshape(N * T, H)
-    dx_flat = dx_part.reshape(N * T, 3 * H)
-    dh_flat = dh_part.reshape(N * T, 3 * H)
-    dx = (dx_flat @ Wx.T).reshape(N, T, D)
-    dWx = x.reshape(N * T, D).T @ dx_flat
-    dbx = dx_flat.sum(axis=0)
-    dbh = dh_flat.sum(axis=0)
+    # Weight gradients: one product over all T*N rows each.
+    h_prev_rows = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)  # h_{t-1} for every t
+    dx_rows = dx_part.reshape(T * N, 3 * H)
+    dh_rows = dh_part.reshape(T * N, 3 * H)
+    dx = np.ascontiguousarray((dx_rows @ Wx.T).reshape(T, N, D).swapaxes(0, 1))  # batch first, (N, T, D)
+    dWx = x_rows.T @ dx_rows
+    dbx = dx_rows.sum(axis=0)
+    dbh = dh_rows.sum(axis=0)
     if reset_after:
-        dWh = h_prev_all.T @ dh_flat
+        dWh = h_prev_rows.T @ dh_rows
     else:
         # the n block of Wh multiplies r_t * h_{t-1}, not h_{t-1}
-        dWh = np.empty_like(Wh, dtype=dtype)
-        dWh[:, : 2 * H] = h_prev_all.T @ dh_flat[:, : 2 * H]
-        dWh[:, 2 * H :] = n_input.reshape(N * T, H).T @ dh_flat[:, 2 * H :]
+        dWh = np.empty(Wh.shape, dtype=dtype)
+        dWh[:, : 2 * H] = h_prev_rows.T @ dh_rows[:, : 2 * H]
+        dWh[:, 2 * H :] = n_input.reshape(T * N, H).T @ dh_rows[:, 2 * H :]
     return dx, dh_next, dWx, dWh, dbx, dbh

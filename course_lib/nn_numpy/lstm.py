@@ -115,28 +115,38 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, c0, Wx)
-    # x_t Wx + b for every step at once: one (N*T, D) @ (D, 4H) product instead of T small ones.
-    gates = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H).astype(dtype, copy=False)
-    h = np.empty((N, T, H), dtype=dtype)
-    c = np.empty((N, T, H), dtype=dtype)
-    tanh_c = np.empty((N, T, H), dtype=dtype)
-    ig = np.empty((N, H), dtype=dtype)  # scratch buffer for i * g
+    # Time-major buffers (T, N, ...): the slice of step t is then one contiguous block, which BLAS and the
+    # elementwise loops read fastest. They are transposed to batch-first (N, T, ...) only on the way out.
+    x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # row t*N + n is x[n, t]
+    # x_t Wx + b for every step at once: one (T*N, D) @ (D, 4H) product instead of T small ones.
+    gates = (x_rows @ Wx + b).astype(dtype, copy=False).reshape(T, N, 4 * H)
+    h = np.empty((T, N, H), dtype=dtype)
+    c = np.empty((T, N, H), dtype=dtype)
+    tanh_c = np.empty((T, N, H), dtype=dtype)
+    h_part = np.empty((N, 4 * H), dtype=dtype)  # buffer for h_{t-1} Wh
+    ig = np.empty((N, H), dtype=dtype)  # buffer for i_t * g_t
     h_prev, c_prev = h0, c0
     for t in range(T):
-        a = gates[:, t]  # a view: the activations below overwrite the pre-activations in place
-        a += h_prev @ Wh  # a_t = x_t Wx + b + h_{t-1} Wh
+        a = gates[t]  # the activations below overwrite the pre-activations in place
+        np.matmul(h_prev, Wh, out=h_part)
+        a += h_part  # a_t = x_t Wx + b + h_{t-1} Wh
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])  # i_t = sigmoid(a_i), f_t = sigmoid(a_f): adjacent blocks
         np.tanh(g, out=g)  # g_t = tanh(a_g)
         sigmoid(o, out=o)  # o_t = sigmoid(a_o)
-        np.multiply(f, c_prev, out=c[:, t])  # c_t = f_t * c_{t-1} ...
+        np.multiply(f, c_prev, out=c[t])  # c_t = f_t * c_{t-1} ...
         np.multiply(i, g, out=ig)
-        c[:, t] += ig  # ... + i_t * g_t
-        np.tanh(c[:, t], out=tanh_c[:, t])
-        np.multiply(o, tanh_c[:, t], out=h[:, t])  # h_t = o_t * tanh(c_t)
-        h_prev, c_prev = h[:, t], c[:, t]
-    cache = (x, h0, c0, Wx, Wh, gates, c, tanh_c, h)
-    return h, c, cache
+        c[t] += ig  # ... + i_t * g_t
+        np.tanh(c[t], out=tanh_c[t])
+        np.multiply(o, tanh_c[t], out=h[t])  # h_t = o_t * tanh(c_t)
+        h_prev, c_prev = h[t], c[t]
+    cache = (x_rows, h0, c0, Wx, Wh, gates, c, tanh_c, h)
+    return _batch_first(h), _batch_first(c), cache
+
+
+def _batch_first(time_major):
+    """(T, N, ...) -> a contiguous (N, T, ...) copy."""
+    return np.ascontiguousarray(time_major.swapaxes(0, 1))
 
 
 def lstm_backward(dh, cache, dc_last=None):
@@ -156,30 +166,32 @@ def lstm_backward(dh, cache, dc_last=None):
     - dWh: (H, 4H)
     - db: (4H,)
     """
-    x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache
-    N, T, D = x.shape
-    H = h0.shape[1]
+    x_rows, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache  # time-major, see lstm_forward
+    T, N, H = h.shape
+    D = x_rows.shape[1]
     dtype = gates.dtype
-    da = np.empty((N, T, 4 * H), dtype=dtype)  # da[:, t] = dL/da_t, all four gate blocks side by side
+    dh = dh.swapaxes(0, 1)  # a time-major view: dh[t] is (N, H)
+    WhT = np.ascontiguousarray(Wh.T)  # used T times below: transpose it once
+    da = np.empty((T, N, 4 * H), dtype=dtype)  # da[t] = dL/da_t, all four gate blocks side by side
     dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t+1 through Wh
-    dc_next = (
-        np.zeros((N, H), dtype=dtype) if dc_last is None else dc_last.astype(dtype)
-    )  # ... c_t through f_{t+1}
+    dc_next = np.zeros((N, H), dtype=dtype)  # gradient reaching c_t from step t+1 through f_{t+1}
+    if dc_last is not None:
+        dc_next += dc_last
+    dh_t = np.empty((N, H), dtype=dtype)
     dc_t = np.empty((N, H), dtype=dtype)
     for t in reversed(range(T)):
-        i, f, g, o = (gates[:, t, k * H : (k + 1) * H] for k in range(4))
-        c_prev = c[:, t - 1] if t > 0 else c0
-        da_i, da_f, da_g, da_o = (da[:, t, k * H : (k + 1) * H] for k in range(4))
-        dh_t = dh[:, t] + dh_next
+        i, f, g, o = (gates[t, :, k * H : (k + 1) * H] for k in range(4))
+        da_i, da_f, da_g, da_o = (da[t, :, k * H : (k + 1) * H] for k in range(4))
+        c_prev = c[t - 1] if t > 0 else c0
+        np.add(dh[t], dh_next, out=dh_t)
         # h_t = o_t * tanh(c_t):  do_t = dh_t * tanh(c_t),  dc_t = dc_next + dh_t * o_t * (1 - tanh(c_t)^2)
-        np.multiply(dh_t, tanh_c[:, t], out=da_o)
-        np.multiply(tanh_c[:, t], tanh_c[:, t], out=dc_t)
+        np.multiply(dh_t, tanh_c[t], out=da_o)
+        np.multiply(tanh_c[t], tanh_c[t], out=dc_t)
         np.subtract(1.0, dc_t, out=dc_t)
         dc_t *= o
         dc_t *= dh_t
         dc_t += dc_next
-        # c_t = f_t * c_{t-1} + i_t * g_t:  di = dc_t g_t,  df = dc_t c_{t-1},  dg = dc_t i_t,  dc_{t-1} =
-        # dc_t f_t
+        # c_t = f_t c_{t-1} + i_t g_t:  di = dc_t g_t, df = dc_t c_{t-1}, dg = dc_t i_t, dc_{t-1} = dc_t f_t
         np.multiply(dc_t, g, out=da_i)
         np.multiply(dc_t, c_prev, out=da_f)
         np.multiply(dc_t, i, out=da_g)
@@ -189,12 +201,12 @@ def lstm_backward(dh, cache, dc_last=None):
         da_f *= f * (1.0 - f)
         da_g *= 1.0 - g * g
         da_o *= o * (1.0 - o)
-        dh_next = da[:, t] @ Wh.T  # a_t = ... + h_{t-1} Wh
-    # The weights are shared by all steps, so their gradients sum over steps: one product over N*T rows each.
-    h_prev_all = np.concatenate([h0[:, None, :], h[:, :-1]], axis=1)  # (N, T, H): h_{t-1} for every t
-    da_flat = da.reshape(N * T, 4 * H)
-    dx = (da_flat @ Wx.T).reshape(N, T, D)
-    dWx = x.reshape(N * T, D).T @ da_flat
-    dWh = h_prev_all.reshape(N * T, H).T @ da_flat
-    db = da_flat.sum(axis=0)
+        dh_next = da[t] @ WhT  # a_t = ... + h_{t-1} Wh
+    # The weights are shared by all steps, so their gradients sum over steps: one product over T*N rows each.
+    h_prev_rows = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)  # h_{t-1} for every t
+    da_rows = da.reshape(T * N, 4 * H)
+    dx = _batch_first((da_rows @ Wx.T).reshape(T, N, D))
+    dWx = x_rows.T @ da_rows
+    dWh = h_prev_rows.T @ da_rows
+    db = da_rows.sum(axis=0)
     return dx, dh_next, dc_next, dWx, dWh, db

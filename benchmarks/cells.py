@@ -1,0 +1,116 @@
+"""Speed of the NumPy cells against torch.nn on the CPU: forward + backward of one batch, per cell.
+
+    .venv/bin/python benchmarks/cells.py [--repeats 20] [--threads 2]
+
+Setting (issue 3): float32, N=32 sequences of T=35 steps, D=128 input features, H=256 hidden units,
+2 threads for both libraries, the median of repeated runs in one process after warm-up runs. NumPy and PyTorch
+are timed alternately, so that both see the same background load. The NumPy side runs ``*_forward`` then
+``*_backward`` (all gradients: x, h0, weights); the PyTorch side runs ``nn.RNN/LSTM/GRU`` and ``backward`` of
+the same weighted sum of its outputs, with x requiring a gradient too, so both do the same work.
+Prints one row per cell: the two medians in milliseconds and their ratio (NumPy / PyTorch; target <= 1.5).
+"""
+
+import argparse
+import functools
+import os
+import statistics
+import sys
+import time
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per cell and library")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first")
+    parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+# BLAS reads its thread count when it is loaded: set it before NumPy is imported.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout without installing
+from course_lib.nn_numpy import (  # noqa: E402
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_backward,
+    rnn_forward,
+)
+
+N, T, D, H = 32, 35, 128, 256
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def numpy_step(cell, x, h0, params, dh):
+    """One forward + backward of a NumPy cell."""
+    if cell == "rnn":
+        _, cache = rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])
+        return rnn_backward(dh, cache)
+    if cell == "lstm":
+        _, _, cache = lstm_forward(x, h0, h0, params["Wx"], params["Wh"], params["b"])
+        return lstm_backward(dh, cache)
+    _, cache = gru_forward(x, h0, params["Wx"], params["Wh"], params["bx"], params["bh"])
+    return gru_backward(dh, cache)
+
+
+def torch_step(module, x, dh):
+    """One forward + backward of a torch.nn cell (zeroed gradients, zero initial state)."""
+    module.zero_grad(set_to_none=True)
+    x.grad = None
+    output, _ = module(x)
+    output.backward(dh)
+
+
+def paired_medians(numpy_run, torch_run, repeats, warmup):
+    """Medians (ms) of the two runs, timed alternately so that both see the same background load."""
+    for _ in range(warmup):
+        numpy_run()
+        torch_run()
+    numpy_times, torch_times = [], []
+    for _ in range(repeats):
+        for run, times in ((numpy_run, numpy_times), (torch_run, torch_times)):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(numpy_times), 1000 * statistics.median(torch_times)
+
+
+def main():
+    torch.set_num_threads(ARGS.threads)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    h0 = np.zeros((N, H), dtype=np.float32)
+    dh = rng.standard_normal((N, T, H)).astype(np.float32)
+    x_torch = torch.from_numpy(x).requires_grad_()
+    dh_torch = torch.from_numpy(dh)
+    print(f"N={N} T={T} D={D} H={H}, float32, {ARGS.threads} threads, median of {ARGS.repeats} runs")
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {time.strftime('%Y-%m-%d', time.gmtime())}")
+    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}")
+    for cell, module_class in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
+        G = GATES[cell] * H
+        bound = 1 / np.sqrt(H)
+        params = {
+            "Wx": rng.uniform(-bound, bound, (D, G)).astype(np.float32),
+            "Wh": rng.uniform(-bound, bound, (H, G)).astype(np.float32),
+        }
+        for name in ("bx", "bh") if cell == "gru" else ("b",):
+            params[name] = rng.uniform(-bound, bound, G).astype(np.float32)
+        module = module_class(D, H, batch_first=True)
+        numpy_ms, torch_ms = paired_medians(
+            functools.partial(numpy_step, cell, x, h0, params, dh),
+            functools.partial(torch_step, module, x_torch, dh_torch),
+            ARGS.repeats,
+            ARGS.warmup,
+        )
+        print(f"{cell:<6}{numpy_ms:>10.2f}{torch_ms:>10.2f}{numpy_ms / torch_ms:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
