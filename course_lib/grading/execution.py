@@ -9,6 +9,7 @@ path returns an object with ``nb`` (the executed notebook), ``status`` and ``mes
 
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,8 @@ def run_trusted(nb, *, cwd=None, cell_timeout=600.0, kernel_name="python3"):
     )
     status, message = "ok", ""
     try:
-        client.execute(env=kernel_env(), cwd=workdir)
+        # the kernel's own stderr (start-up chatter) only clutters the output; cell errors come as outputs
+        client.execute(env=kernel_env(), cwd=workdir, stderr=subprocess.DEVNULL)
     except CellTimeoutError as error:
         status, message = (
             "timeout",
