@@ -26,8 +26,10 @@ from step t+1 through c_{t+1} = f_{t+1} * c_t + ...):
     dWx = sum_t x_t.T @ da_t,   dWh = sum_t h_{t-1}.T @ da_t,   db = sum over t and n of da_t
 
 Speed: ``lstm_forward`` computes x_t @ Wx + b for all steps in one product before its loop and keeps the
-four gates side by side in one preallocated (N, T, 4H) array; ``lstm_backward`` forms dx, dWx and dWh with
-one product each over all N*T rows after its loop. Only h_{t-1} @ Wh and da_t @ Wh.T remain inside the loops.
+four gates side by side in one preallocated array, time-major (T, N, 4H) so that each step's block is
+contiguous; the loop's elementwise work writes in place into preallocated buffers. ``lstm_backward`` forms
+dx, dWx and dWh with one product each over all T*N rows after its loop. Only h_{t-1} @ Wh and da_t @ Wh.T
+remain inside the loops.
 """
 
 import numpy as np
