@@ -134,7 +134,7 @@ for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpi
         except OSError:
             pass
     try:  # the runner's memory holds the whole notebook
-        if b"course_lib.grading.runner" not in open(f"/proc/{pid}/cmdline", "rb").read():
+        if not DEEP_SCAN or b"course_lib.grading.runner" not in open(f"/proc/{pid}/cmdline", "rb").read():
             continue
         maps = open(f"/proc/{pid}/maps").read().splitlines()
         with open(f"/proc/{pid}/mem", "rb") as mem:
@@ -142,16 +142,16 @@ for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpi
                 start, end = (int(x, 16) for x in line.split()[0].split("-"))
                 if "rw" not in line.split()[1] or end - start > 1 << 28:
                     continue
-                try:
-                    mem.seek(start)
-                    if SECRET.encode() in mem.read(end - start):
-                        found.append(f"/proc/{pid}/mem")
-                        break
-                except OSError:
-                    pass
+                for chunk_start in range(start, end, 1 << 20):  # small reads: the probe has a memory limit
+                    try:
+                        mem.seek(chunk_start)
+                        if SECRET.encode() in mem.read(min(1 << 20, end - chunk_start) + 64):
+                            found.append(f"/proc/{pid}/mem")
+                    except OSError:
+                        pass
     except OSError:
         pass
-for folder, _, files in os.walk("/tmp"):
+for folder, _, files in os.walk("/tmp") if DEEP_SCAN else []:
     for name in files:
         try:
             if SECRET.encode() in open(os.path.join(folder, name), "rb").read():
@@ -162,7 +162,7 @@ print(json.dumps({"found": sorted(set(found))}))
 """
 
 
-def probe_notebook(port, canary, home_canary):
+def probe_notebook(port, canary, home_canary, deep_scan):
     targets = {
         "solutions": str(REPO / "solutions"),
         "tests": str(REPO / "tests" / "test_sandbox.py"),
@@ -173,7 +173,7 @@ def probe_notebook(port, canary, home_canary):
         "canary": str(canary),
     }
     header = (
-        f"TARGETS = {targets!r}\nREPO = {str(REPO)!r}\nPORT = {port}\n"
+        f"TARGETS = {targets!r}\nREPO = {str(REPO)!r}\nPORT = {port}\nDEEP_SCAN = {deep_scan}\n"
         # split, so that the secret itself appears only in the later cell
         f"SECRET = {LATER_SECRET[:10]!r} + {LATER_SECRET[10:]!r}"
     )
@@ -199,10 +199,15 @@ def probes(tmp_path_factory):
     home_canary.write_text("an API token")
     server = CountingServer()
     try:
-        nb = probe_notebook(server.port, canary, home_canary)
-        inside = execute_notebook(nb, limits=FAST) if HAS_BWRAP and sandbox.sandbox_available()[0] else None
+        limits = Limits(cell_timeout=30, notebook_timeout=120)
+        inside = None
+        if HAS_BWRAP and sandbox.sandbox_available()[0]:
+            inside = execute_notebook(probe_notebook(server.port, canary, home_canary, True), limits=limits)
         accepted_inside = server.accepted
-        outside = execute_notebook(nb, limits=FAST, sandbox=False)
+        # Outside, scanning the runners' memory and /tmp would read the whole machine's: only meaningful inside.
+        outside = execute_notebook(
+            probe_notebook(server.port, canary, home_canary, False), limits=limits, sandbox=False
+        )
     finally:
         server.close()
         home_canary.unlink()

@@ -32,7 +32,7 @@ import nbformat
 STATUS_RANK = {"ok": 0, "memory": 1, "timeout": 2, "output-limit": 3, "crashed": 4}
 """Severity of each status: the notebook's status is the most severe event seen."""
 
-INTERRUPT_GRACE = 5.0
+INTERRUPT_GRACE = 3.0
 """Seconds a kernel gets to come back to idle after an interrupt before it is killed."""
 
 KERNEL_START_TIMEOUT = 60.0
