@@ -204,7 +204,7 @@ def probes(tmp_path_factory):
         if HAS_BWRAP and sandbox.sandbox_available()[0]:
             inside = execute_notebook(probe_notebook(server.port, canary, home_canary, True), limits=limits)
         accepted_inside = server.accepted
-        # Outside, scanning the runners' memory and /tmp would read the whole machine's: only meaningful inside.
+        # Outside, scanning runners' memory and /tmp would read the whole machine's: meaningful inside only.
         outside = execute_notebook(
             probe_notebook(server.port, canary, home_canary, False), limits=limits, sandbox=False
         )
