@@ -9,11 +9,13 @@ import csv
 import shutil
 import sqlite3
 
+import nbformat
+import numpy as np
 import pytest
 from fixtures.simulated_class import COURSE, RIGHT, SOLUTION, build_class, learner_notebook
 
-from course_lib import cli
-from course_lib.grading import execution, scoring
+from course_lib import checks, cli
+from course_lib.grading import execution, intake, notebooks, scoring
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.grade import grade_assignment
 from course_lib.grading.notebooks import read_notebook, release_notebook
@@ -194,3 +196,111 @@ def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys
     assert read_csv(out / "grades.csv") == [
         {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok"}
     ]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fast unit tests: intake and the value comparison (no notebook runs)
+
+
+@pytest.mark.parametrize(
+    "file_stem, student",
+    [
+        ("alice", "alice"),
+        ("alice_tiny", "alice"),
+        ("tiny-alice", "alice"),
+        ("Alice Smith_tiny (2)", "Alice_Smith"),
+        ("alice_12345_67890_tiny", "alice"),  # Canvas: name, user id, submission id, file name
+        ("alice_late_12345_67890_tiny (1)", "alice"),
+        ("20230117", "20230117"),  # a numeric student id stays
+        ("20230117_tiny", "20230117"),
+        ("tiny (1)", None),
+        ("tiny", None),
+    ],
+)
+def test_student_from_filename(file_stem, student):
+    assert intake.student_from_filename(file_stem, "tiny") == student
+
+
+def test_intake_folders_zips_and_odd_names(tmp_path):
+    (tmp_path / "Bo Li_4711_assignsubmission_file_").mkdir()
+    (tmp_path / "Bo Li_4711_assignsubmission_file_" / "tiny.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "cy").mkdir()
+    for name in ("tiny (1).ipynb", "tiny (2).ipynb", "scratch.ipynb"):
+        (tmp_path / "cy" / name).write_text("{}", encoding="utf-8")
+    (tmp_path / "cy" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "cy" / ".ipynb_checkpoints" / "tiny-checkpoint.ipynb").write_text("{}", encoding="utf-8")
+    (tmp_path / "di").mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / "di" / name).write_text("{}", encoding="utf-8")
+    (tmp_path / "di.ipynb").write_text("{}", encoding="utf-8")
+    found = {(s.student_id, s.origin): s.status for s in intake.discover("tiny", tmp_path)}
+    assert found == {
+        ("Bo_Li", "Bo Li_4711_assignsubmission_file_/tiny.ipynb"): "pending",
+        ("cy", "cy/tiny (2).ipynb"): "pending",  # the latest LMS re-upload
+        ("di", "di"): "ambiguous",
+        ("di", "di.ipynb"): "duplicate",
+    }
+
+
+def test_intake_refuses_a_zip_bomb(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "eve.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("tiny.ipynb", b" " * (notebooks.MAX_NOTEBOOK_BYTES + 1))
+    (submission,) = intake.discover("tiny", tmp_path)
+    with pytest.raises(notebooks.UnreadableNotebook) as error:
+        submission.read_bytes()
+    assert error.value.status == "too-large"
+
+
+def _encoded(value):
+    return checks.encode_value(value)
+
+
+@pytest.mark.parametrize(
+    "expected, actual, match",
+    [
+        (np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3) * (1 + 1e-7), True),
+        (np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3) + 1e-3, False),
+        (np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(3, 2), False),  # same numbers, wrong shape
+        (np.arange(6.0).reshape(2, 3), np.arange(6.0), False),  # flattened
+        (4, 4.0, True),
+        (np.array([np.nan]), np.array([np.nan]), True),
+        (np.array([1.0]), np.array([np.nan]), False),
+        ("B", "B", True),
+        ("B", "b", False),
+        ("B", 1.0, False),  # a number never matches a string
+        (True, True, True),
+        (True, 1, False),
+    ],
+)
+def test_values_match(expected, actual, match):
+    assert scoring.values_match(_encoded(expected), _encoded(actual)) is match
+
+
+def test_every_occurrence_of_a_key_must_match():
+    cell = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 2}})
+    structure = nbformat.v4.new_notebook(cells=[cell])
+
+    def executed(*values, error=False):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", metadata=cell.metadata)])
+        nb.cells[0].execution_count = 1
+        nb.cells[0].outputs = [
+            nbformat.v4.new_output(
+                "display_data", data={checks.REPORT_MIME: {"key": "k", "value": _encoded(v)}}
+            )
+            for v in values
+        ]
+        if error:
+            nb.cells[0].outputs.append(nbformat.v4.new_output("error", ename="E", evalue="x", traceback=[]))
+        return nb
+
+    expected = {"t": [("k", _encoded(1.0)), ("k", _encoded(2.0))]}
+    assert scoring.score_cells(structure, executed(1.0, 2.0), expected)[0].points == 2
+    assert scoring.score_cells(structure, executed(1.0, 2.0, error=True), expected)[0].points == 0
+    assert scoring.score_cells(structure, executed(1.0), expected)[0].points == 0  # one occurrence missing
+    assert scoring.score_cells(structure, executed(1.0, 2.0, 2.0), expected)[0].points == 0  # an extra one
+    assert scoring.score_cells(structure, executed(1.0, 3.0), expected)[0].mismatched == ["k"]
+    assert (
+        scoring.score_cells(structure, executed(), {"t": []})[0].points == 2
+    )  # nothing to compare: ran is enough

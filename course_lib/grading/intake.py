@@ -25,6 +25,7 @@ PENDING = "pending"
 """Status of a submission that was found and is ready to be graded."""
 
 _COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[-_ ]copy\d*)$", re.IGNORECASE)  # "rnn (1)", "rnn-copy2"
+_MOODLE_SUFFIX = re.compile(r"_assignsubmission_\w*$")
 _SEPARATORS = re.compile(r"[\s_\-.]+")
 _IGNORED_PARTS = {"__macosx", ".ipynb_checkpoints"}
 
@@ -56,6 +57,8 @@ class Submission:
                     )
                 with archive.open(self.member) as f:
                     return f.read(MAX_NOTEBOOK_BYTES + 1)
+        except UnreadableNotebook:
+            raise
         except (OSError, zipfile.BadZipFile, RuntimeError, KeyError, ValueError) as error:
             raise UnreadableNotebook("unreadable-zip" if self.member else "unreadable", str(error)) from None
 
@@ -149,8 +152,9 @@ def discover(assignment, submissions_dir):
         entry = root / name
         if _is_ignored(name) or entry.is_symlink():
             continue
-        if entry.is_dir():
-            found.append(_from_folder(sanitize_student_id(name), entry, name, assignment))
+        if entry.is_dir():  # Moodle names folders "Full Name_12345_assignsubmission_file_"
+            who = student_from_filename(_MOODLE_SUFFIX.sub("", name), assignment)
+            found.append(_from_folder(sanitize_student_id(who or name), entry, name, assignment))
             continue
         stem, suffix = os.path.splitext(name)
         who = student_from_filename(stem, assignment)
