@@ -7,6 +7,7 @@ course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--unsafe-no-sa
 
 import argparse
 import sys
+from pathlib import Path
 
 from course_lib.grading import execution
 from course_lib.grading.release import find_course_root
@@ -55,6 +56,7 @@ def _check(args):
 def _grade(args):
     from course_lib.grading.grade import grade_assignment
     from course_lib.grading.gradebook import database_url, redact_url
+    from course_lib.grading.scoring import SolutionError
 
     usable, why = execution.sandbox_state()
     if not usable and not args.unsafe_no_sandbox:
@@ -95,18 +97,25 @@ def _grade(args):
         f"(gradebook {redact_url(database_url(args.db, args.out))}, {args.workers} worker(s))",
         file=sys.stderr,
     )
-    results = grade_assignment(
-        root,
-        args.assignment,
-        args.submissions,
-        args.out,
-        db=args.db,
-        workers=args.workers,
-        use_sandbox=not args.unsafe_no_sandbox,
-        limits=limits,
-        show_hidden=args.show_hidden,
-        on_result=progress,
-    )
+    if not Path(args.submissions).is_dir():
+        print(f"course grade: {args.submissions} is not a folder of submissions", file=sys.stderr)
+        return 2
+    try:
+        results = grade_assignment(
+            root,
+            args.assignment,
+            args.submissions,
+            args.out,
+            db=args.db,
+            workers=args.workers,
+            use_sandbox=not args.unsafe_no_sandbox,
+            limits=limits,
+            show_hidden=args.show_hidden,
+            on_result=progress,
+        )
+    except (FileNotFoundError, SolutionError) as error:  # a setup problem, not a submission's: say it plainly
+        print(f"course grade: {error}", file=sys.stderr)
+        return 2
     print(f"{len(results)} submission(s) graded: {args.out}/grades.csv, feedback in {args.out}/feedback/")
     return 0
 

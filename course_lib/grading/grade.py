@@ -189,9 +189,9 @@ def grade_assignment(
 
     Returns the list of ``SubmissionResult``, sorted by student id.
     """
+    source_nb = read_notebook(source_path(root, name))  # first: an unknown set creates nothing
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    source_nb = read_notebook(source_path(root, name))
     expected = expected_reports(name, source_nb, cache_dir=out_dir / ".cache")
     submissions = discover(name, submissions_dir)
     recorder = _Recorder(name, source_nb, expected, out_dir, database_url(db, out_dir), show_hidden)
