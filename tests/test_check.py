@@ -1,6 +1,8 @@
 """``course check NOTEBOOK``: the learner's self-check runs the released visible tests, whatever the learner
 did to the test cells, prints each task's verdict and exits 0 iff all pass."""
 
+import shutil
+
 import nbformat
 from fixtures.simulated_class import COURSE, RELEASED, RIGHT, SOLUTION, WRONG_SQUARE, learner_notebook
 
@@ -57,7 +59,7 @@ def test_released_version_found_by_grade_ids_and_notes_on_extra_cells(tmp_path):
     nb.cells.append(nbformat.v4.new_code_cell("print('my scratch work')"))
     path = tmp_path / "homework.ipynb"  # the name says nothing
     path.write_text(nbformat.writes(nb), encoding="utf-8")
-    assert find_released(path, {"double": "", "square": "", "q1": ""}, root=COURSE)[0] == RELEASED
+    assert find_released(path, {"double": "", "square": "", "q1": ""}, root=COURSE)[0] == SOLUTION
     report = check_notebook(path, root=COURSE)
     assert report.all_passed
     assert any("you added are not run by the grader" in note for note in report.notes)
@@ -68,3 +70,19 @@ def test_an_unreadable_notebook_exits_2(tmp_path, capsys):
     path.write_text('{"cells": [', encoding="utf-8")
     assert cli.main(["--root", str(COURSE), "check", str(path)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_editing_the_released_copy_in_place_does_not_change_the_tests(tmp_path, capsys):
+    """A learner working in exercises/tiny/tiny.ipynb of their clone who neuters its tests sees them fail."""
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course)
+    in_place = course / "exercises" / "tiny" / "tiny.ipynb"
+
+    def neuter_tests(nb):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.source = "pass"
+
+    in_place.write_text(learner_notebook({}, edit=neuter_tests), encoding="utf-8")
+    assert cli.main(["--root", str(course), "check", str(in_place)]) == 1
+    assert capsys.readouterr().out.count("FAIL") == 3

@@ -60,13 +60,13 @@ def _candidate_roots(notebook_path, root):
     return unique
 
 
-def _released(root, name):
-    released = root / RELEASE_DIR / name / f"{name}.ipynb"
-    if released.is_file():
-        return released, read_notebook(released)
+def _released(root, name, notebook_path):
     source = root / SOURCE_DIR / name / f"{name}.ipynb"
-    if source.is_file():  # a maintainer's tree where exercises/ is not released yet
+    if source.is_file():  # the release made afresh: right even if the learner edits exercises/ in place
         return source, release_notebook(read_notebook(source))
+    released = root / RELEASE_DIR / name / f"{name}.ipynb"
+    if released.is_file() and released.resolve() != Path(notebook_path).resolve():
+        return released, read_notebook(released)
     return None
 
 
@@ -93,7 +93,7 @@ def find_released(notebook_path, learner_ids, root=None, assignment=None):
             n for n in names if n.lower() in stem_words or n.lower() == Path(notebook_path).stem.lower()
         ]
         for name in by_name + [n for n in names if n not in by_name]:
-            found = _released(base, name)
+            found = _released(base, name, notebook_path)
             if found is None:
                 continue
             ids = {nbgrader_meta(c).get("grade_id") for c in found[1].cells if is_solution_cell(c)}
@@ -163,9 +163,8 @@ def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=60
 
 def format_report(report):
     """The text ``course check`` prints."""
-    lines = [
-        f"Checking {report.notebook}" + (f" against {report.released_from}" if report.released_from else "")
-    ]
+    source = f" with the visible tests of {report.released_from}" if report.released_from else ""
+    lines = [f"Checking {report.notebook}{source}"]
     width = max([len(t.grade_id) for t in report.tasks] + [4])
     for task in report.tasks:
         verdict = "PASS" if task.passed else "FAIL"
