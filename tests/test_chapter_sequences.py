@@ -67,6 +67,9 @@ def test_every_glue_citation_and_reference_of_the_page_exists():
     glued = set(re.findall(r'glue\("([^"]+)"', text))
     used = set(re.findall(r"\{glue:text\}`([^`:]+)", text))
     assert used <= glued, f"pasted but never glued: {sorted(used - glued)}"
+    for spec in re.findall(r"\{glue:text\}`[^`:]+:([^`]+)`", text):
+        example = 1.5 if spec[-1] in "eEfFgG%" else 1
+        format(example, spec)  # a typo such as ".1f}" would make the -W build fail
     bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
     keys = set(re.findall(r"@\w+\{([^,]+),", bib))
     cited = {k.strip() for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text) for k in group.split(",")}
