@@ -7,7 +7,8 @@ Setting (issue 3): float32, N=32 sequences of T=35 steps, D=128 input features, 
 are timed alternately, so that both see the same background load. The NumPy side runs ``*_forward`` then
 ``*_backward`` (all gradients: x, h0, weights); the PyTorch side runs ``nn.RNN/LSTM/GRU`` and ``backward`` of
 the same weighted sum of its outputs, with x requiring a gradient too, so both do the same work.
-Prints one row per cell: the two medians in milliseconds and their ratio (NumPy / PyTorch; target <= 1.5).
+Prints one row per cell: the two medians in milliseconds, their ratio (NumPy / PyTorch; target <= 1.5) and the
+median of the per-pair ratios ("paired", steadier on a busy machine).
 """
 
 import argparse
@@ -68,8 +69,12 @@ def torch_step(module, x, dh):
     output.backward(dh)
 
 
-def paired_medians(numpy_run, torch_run, repeats, warmup):
-    """Medians (ms) of the two runs, timed alternately so that both see the same background load."""
+def paired_timings(numpy_run, torch_run, repeats, warmup):
+    """Times (ms) of both runs, taken alternately so that each pair sees the same background load.
+
+    Returns the two medians and the median of the per-pair ratios (numpy / torch), which is steadier than the
+    ratio of the medians when other processes share the CPU.
+    """
     for _ in range(warmup):
         numpy_run()
         torch_run()
@@ -78,8 +83,9 @@ def paired_medians(numpy_run, torch_run, repeats, warmup):
         for run, times in ((numpy_run, numpy_times), (torch_run, torch_times)):
             start = time.perf_counter()
             run()
-            times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(numpy_times), 1000 * statistics.median(torch_times)
+            times.append(1000 * (time.perf_counter() - start))
+    ratios = [a / b for a, b in zip(numpy_times, torch_times, strict=True)]
+    return statistics.median(numpy_times), statistics.median(torch_times), statistics.median(ratios)
 
 
 def main():
@@ -91,8 +97,9 @@ def main():
     x_torch = torch.from_numpy(x).requires_grad_()
     dh_torch = torch.from_numpy(dh)
     print(f"N={N} T={T} D={D} H={H}, float32, {ARGS.threads} threads, median of {ARGS.repeats} runs")
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {time.strftime('%Y-%m-%d', time.gmtime())}")
-    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}")
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs, {date}")
+    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'paired':>8}")
     for cell, module_class in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
         G = GATES[cell] * H
         bound = 1 / np.sqrt(H)
@@ -103,13 +110,14 @@ def main():
         for name in ("bx", "bh") if cell == "gru" else ("b",):
             params[name] = rng.uniform(-bound, bound, G).astype(np.float32)
         module = module_class(D, H, batch_first=True)
-        numpy_ms, torch_ms = paired_medians(
+        numpy_ms, torch_ms, paired_ratio = paired_timings(
             functools.partial(numpy_step, cell, x, h0, params, dh),
             functools.partial(torch_step, module, x_torch, dh_torch),
             ARGS.repeats,
             ARGS.warmup,
         )
-        print(f"{cell:<6}{numpy_ms:>10.2f}{torch_ms:>10.2f}{numpy_ms / torch_ms:>8.2f}")
+        row = f"{cell:<6}{numpy_ms:>10.1f}{torch_ms:>10.1f}{numpy_ms / torch_ms:>8.2f}{paired_ratio:>8.2f}"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":
