@@ -128,7 +128,7 @@ def _epoch_batches(batches, epoch: int):
 
 
 def _new_history() -> dict:
-    return {"epoch": [], "train_loss": [], "val_loss": [], "seconds": [], "best_epoch": None,
+    return {"epoch": [], "train_loss": [], "val_loss": [], "seconds": [], "steps": 0, "best_epoch": None,
             "stopped_early": False}
 
 
@@ -203,7 +203,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
 
     Returns:
     - history: dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
-      (since the start), one list per metric, "best_epoch" and "stopped_early". With validation, the model
+      (since the start), one list per metric, "steps" (optimizer steps taken), "best_epoch" and
+      "stopped_early". With validation, the model
       ends with the weights of its best validation epoch.
     """
     import torch
@@ -226,6 +227,7 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
             if clip_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
             optimizer.step()
+            history["steps"] += 1
             state = detach_state(new_state) if carry_state else None
             total += loss.item() * num_items
             count += num_items
@@ -318,6 +320,7 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
             if clip_norm is not None:
                 clip_by_global_norm(grads, clip_norm)
             update(params, grads)
+            history["steps"] += 1
             state = new_state if carry_state else None
             total += float(loss) * num_items
             count += num_items
