@@ -100,3 +100,22 @@ def test_padded_batches_for_tagging_and_classification():
     labels = [1, 0, 1, 0]
     for batch in padded_batches(inputs, labels, batch_size=3, shuffle=False, bucket=False):
         assert batch["targets"].tolist() == [labels[i] for i in batch["indices"]]
+
+
+def test_seq2seq_batches_shift_targets_by_one():
+    from course_lib.data.batching import seq2seq_batches
+
+    sources, targets = [[5, 6, 7], [8]], [[10, 11], [12, 13, 14]]
+    (batch,) = list(seq2seq_batches(sources, targets, batch_size=2, pad_index=0, bos_index=2, eos_index=3,
+                                    shuffle=False))
+    order = batch["indices"].tolist()
+    assert sorted(order) == [0, 1]
+    row = order.index(1)
+    assert batch["decoder_inputs"][row].tolist() == [2, 12, 13, 14]
+    assert batch["targets"][row].tolist() == [12, 13, 14, 3]
+    assert batch["target_mask"][row].all()
+    other = order.index(0)
+    assert batch["decoder_inputs"][other].tolist() == [2, 10, 11, 0]
+    assert batch["targets"][other].tolist() == [10, 11, 3, 0]
+    assert batch["target_mask"][other].tolist() == [True, True, True, False]
+    assert batch["inputs"][other].tolist() == [5, 6, 7] and batch["lengths"][row] == 1

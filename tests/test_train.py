@@ -254,3 +254,23 @@ def test_plots_draw_what_they_are_given():
     ax = plot_curves([10, 20], {"RNN": [0.2, 0.3]}, baseline=1 / 6)
     assert ax.get_lines()[-1].get_ydata()[0] == pytest.approx(1 / 6)
     plt.close("all")
+
+
+def test_torch_loop_carries_the_state_detached():
+    weight = torch.nn.Parameter(torch.ones(1))
+    model = torch.nn.Module()
+    model.weight = weight
+    received = []
+
+    def step(model, batch, state):
+        received.append(state)
+        new_state = model.weight * batch  # part of the graph
+        return (model.weight - batch) ** 2, 1, new_state
+
+    train_torch(model, [1.0, 2.0, 3.0], epochs=1, carry_state=True, lr=0.0, step=step, progress=False)
+    assert received[0] is None
+    assert received[1] is not None and not received[1].requires_grad
+    assert received[1].item() == pytest.approx(1.0) and received[2].item() == pytest.approx(2.0)
+    received.clear()
+    train_torch(model, [1.0, 2.0], epochs=1, carry_state=False, lr=0.0, step=step, progress=False)
+    assert received == [None, None]

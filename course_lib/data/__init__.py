@@ -17,6 +17,7 @@ from .batching import (
     lm_sequential_batches,
     pad_sequences,
     padded_batches,
+    seq2seq_batches,
 )
 from .corpora import (
     people_daily_bmes,
@@ -36,6 +37,7 @@ __all__ = [
     "pad_sequences",
     "bucket_batches",
     "padded_batches",
+    "seq2seq_batches",
     "people_daily_tagged",
     "people_daily_text",
     "people_daily_bmes",
