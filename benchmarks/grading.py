@@ -118,6 +118,14 @@ def main():
                 f"{workers} worker(s): {walls[workers]:6.1f} s, {60 * args.students / walls[workers]:6.1f} "
                 f"submissions/minute, statuses {statuses}"
             )
+            if workers == 1:
+                # where the overhead goes: a submission's wall time is almost all sandbox + kernel start-up
+                per_submission = sum(r.wall_s for r in results) / len(results)
+                bookkeeping = walls[1] / len(results) - per_submission
+                print(
+                    f"  per submission: {per_submission:.2f} s from reading it to its score, "
+                    f"{bookkeeping:.2f} s for the rest (gradebook set-up and writes, feedback, csv)"
+                )
         if 1 in walls:
             overhead = (walls[1] - class_compute) / args.students
             print(
