@@ -1,0 +1,243 @@
+"""The adversarial corpus graded end to end by ``course grade``'s pipeline, in the sandbox, two workers.
+
+One submission per threat (see ``fixtures/adversarial/corpus.py``) is graded in the same run as two honest
+students. For every threat: no undeserved points (no graded cell scores more than the control student ``bob``,
+whose target cell is left as released), bounded time, the honest students' grades identical to a clean run,
+the gradebook and everyone's files intact, no connection out of the sandbox, no process left behind.
+
+The attacks with a payoff are also graded once *without* the sandbox, where they must gain points: this proves
+that they are real attacks, so that their scoring nothing in the sandbox means something.
+"""
+
+import csv
+import hashlib
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fixtures.adversarial.corpus import CASES, FORK_MARKER, HONEST, PWNED_NAME, build_corpus, solution_sources
+
+from course_lib.grading import sandbox
+from course_lib.grading.grade import grade_assignment
+from course_lib.grading.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "rnn"  # one real exercise set keeps the suite within its time budget; the threats do not depend on it
+LIMITS = Limits(
+    cell_timeout=5, notebook_timeout=40, memory_mb=1024, max_processes=48, max_output_bytes=500_000
+)
+SUITE_BUDGET_S = 240  # wall-clock bound for grading the whole corpus (about 20 submissions, 2 workers)
+
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("bwrap") is None or not sandbox.sandbox_available()[0],
+        reason="the bubblewrap sandbox is not usable here (tests/test_sandbox.py says why)",
+    ),
+    pytest.mark.skipif(
+        not (ROOT / "solutions" / NAME / f"{NAME}.ipynb").exists(), reason=f"no {NAME} exercise set"
+    ),
+]
+
+
+class SolutionServer:
+    """A server on 127.0.0.1 that hands out the target's solution code and counts its connections."""
+
+    def __init__(self, payload):
+        self.payload = payload.encode()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.sendall(self.payload)
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def grade_corpus(base, cases, use_sandbox, workers):
+    """Build the corpus under ``base`` and grade it; returns a dict of everything the tests look at."""
+    submissions, out = base / "submissions", base / "out"
+    submissions.mkdir()
+    target_solution = None
+    server = None
+    try:
+        context = {
+            "solution_path": str(ROOT / "solutions" / NAME / f"{NAME}.ipynb"),
+            "gradebook": str(out / "gradebook.db"),
+            "grades_csv": str(out / "grades.csv"),
+            "expected_cache_dir": str(out / ".cache"),
+            "write_targets": [str(ROOT / "solutions" / NAME), str(ROOT / "course_lib"), str(out), str(ROOT)],
+        }
+        context = build_corpus(
+            ROOT, NAME, submissions, dict(context, port=0), cases=[]
+        )  # to learn the target
+        target_solution = solution_sources(ROOT, NAME)[context["target"]]
+        server = SolutionServer(target_solution)
+        shutil.rmtree(submissions)
+        submissions.mkdir()
+        context = build_corpus(ROOT, NAME, submissions, dict(context, port=server.port), cases=cases)
+        honest_files = {s: sha256(context[f"{s}_path"]) for s in HONEST}
+        start = time.monotonic()
+        results = grade_assignment(
+            ROOT, NAME, submissions, out, workers=workers, use_sandbox=use_sandbox, limits=LIMITS
+        )
+        elapsed = time.monotonic() - start
+    finally:
+        if server is not None:
+            server.close()
+    return {
+        "results": {r.student_id: r for r in results},
+        "elapsed": elapsed,
+        "accepted": server.accepted,
+        "context": context,
+        "honest_files_before": honest_files,
+        "out": out,
+    }
+
+
+def points(result):
+    return {v.grade_id: v.points for v in result.verdicts}
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    return grade_corpus(tmp_path_factory.mktemp("attacked"), list(CASES), use_sandbox=True, workers=2)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """The honest students alone, graded in the sandbox: what their grades must be."""
+    return grade_corpus(tmp_path_factory.mktemp("clean"), [], use_sandbox=True, workers=1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_repository_damage():
+    """Fail loudly, and clean up, if a write attack reached the repository."""
+    yield
+    planted = [
+        p
+        for p in (ROOT / PWNED_NAME, ROOT / "course_lib" / PWNED_NAME, ROOT / "solutions" / NAME / PWNED_NAME)
+        if p.exists()
+    ]
+    for path in planted:
+        path.unlink()
+    assert planted == [], f"an attack wrote into the repository: {planted}"
+
+
+def test_every_submission_gets_exactly_one_row(attacked):
+    with open(attacked["out"] / "grades.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["student_id"] for r in rows) == sorted([*HONEST, *CASES])
+    assert all(r["assignment"] == NAME for r in rows)
+    assert "mallory" not in {r["student_id"] for r in rows}
+
+
+def test_honest_students_grades_are_unaffected(attacked, clean):
+    alice, bob = attacked["results"]["alice"], attacked["results"]["bob"]
+    assert alice.score == alice.max_score > 0
+    assert 0 < bob.score < bob.max_score  # the control loses the target's points: the comparison has teeth
+    for student in HONEST:
+        assert attacked["results"][student].status == "ok"
+        assert points(attacked["results"][student]) == points(clean["results"][student])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not CASES[c].not_a_notebook])
+def test_no_undeserved_points(attacked, case):
+    result, control = attacked["results"][case], points(attacked["results"]["bob"])
+    threat = CASES[case].threat
+    assert result.max_score == attacked["results"]["alice"].max_score, (
+        threat
+    )  # edited points count for nothing
+    assert set(points(result)) == set(control), threat
+    gained = {cell: p for cell, p in points(result).items() if p > control[cell]}
+    assert gained == {}, f"{threat}: undeserved points in {gained} ({result.status}: {result.message})"
+    if CASES[case].statuses:
+        assert result.status in CASES[case].statuses, (threat, result.status, result.message)
+    if CASES[case].fatal:
+        assert result.score == 0, threat  # nothing after the target ran
+    if result.status != "ok":
+        assert result.message, threat  # the instructor is told what happened
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if CASES[c].not_a_notebook])
+def test_what_is_not_a_notebook_gets_a_row_with_a_clear_status(attacked, case):
+    result = attacked["results"][case]
+    assert result.score == 0
+    assert result.status not in {"ok", "timeout", "memory", "crashed", "output-limit", "grader-error"}
+    assert result.message
+
+
+def test_every_submission_is_graded_in_bounded_time(attacked):
+    per_submission = LIMITS.notebook_timeout + sandbox.START_GRACE
+    slow = {s: round(r.wall_s, 1) for s, r in attacked["results"].items() if r.wall_s > per_submission}
+    assert slow == {}
+    assert attacked["elapsed"] < SUITE_BUDGET_S
+
+
+def test_the_gradebook_and_everyones_files_are_intact(attacked):
+    out, context = attacked["out"], attacked["context"]
+    for student in HONEST:
+        assert sha256(context[f"{student}_path"]) == attacked["honest_files_before"][student], student
+    assert not (out / PWNED_NAME).exists()
+    with sqlite3.connect(out / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = dict(
+            db.execute(
+                "SELECT s.student_id, SUM(g.auto_score) FROM grade g "
+                "JOIN submitted_notebook n ON g.notebook_id = n.id "
+                "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id"
+            ).fetchall()
+        )
+    for student in HONEST:
+        assert stored[student] == pytest.approx(attacked["results"][student].score), student
+    for case in CASES:
+        if case in stored:
+            assert stored[case] == pytest.approx(attacked["results"][case].score), case
+
+
+def test_no_connection_leaves_the_sandbox(attacked):
+    assert attacked["accepted"] == 0
+
+
+def test_no_process_outlives_its_submission(attacked):
+    leftovers = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if FORK_MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                leftovers.append(pid)
+        except OSError:
+            pass
+    assert leftovers == []
+
+
+def test_the_attacks_with_a_payoff_do_pay_off_without_the_sandbox(tmp_path):
+    """Sensitivity: unsandboxed, reading solutions/ or asking a local server earns the target's points."""
+    payoff_cases = [c for c in CASES if CASES[c].payoff]
+    unsafe = grade_corpus(tmp_path, payoff_cases, use_sandbox=False, workers=2)
+    control = points(unsafe["results"]["bob"])
+    target_tests = {cell for cell, p in points(unsafe["results"]["alice"]).items() if p > control[cell]}
+    assert target_tests, "the target's tests should separate alice from bob"
+    for case in payoff_cases:
+        earned = points(unsafe["results"][case])
+        assert all(earned[cell] > control[cell] for cell in target_tests), (case, earned, control)
+    assert unsafe["accepted"] >= 1
