@@ -39,7 +39,9 @@ def assert_type(value, expected_type, name):
 def assert_shape(array, expected_shape, name, meaning=None):
     """Check an array's shape. ``meaning`` names the dimensions, e.g. "(N, H)", and appears in the message."""
     if not hasattr(array, "shape"):
-        raise CheckError(f"{name} should be a NumPy array of shape {tuple(expected_shape)}, but it is {_describe(array)}.")
+        raise CheckError(
+            f"{name} should be a NumPy array of shape {tuple(expected_shape)}, but it is {_describe(array)}."
+        )
     if tuple(array.shape) != tuple(expected_shape):
         wanted = f"{meaning} = {tuple(expected_shape)}" if meaning else f"{tuple(expected_shape)}"
         hint = ""
@@ -91,7 +93,7 @@ def assert_choice(answer, options, name):
 
 
 def encode_value(value):
-    """A JSON-safe description of ``value``: numbers and arrays keep dtype kind, shape and data; strings stay strings."""
+    """A JSON-safe description of ``value``: arrays keep shape and data; strings stay strings."""
     if isinstance(value, str):
         return {"kind": "str", "data": value}
     if isinstance(value, bool | np.bool_):

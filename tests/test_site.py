@@ -101,7 +101,8 @@ def test_every_image_loads(browser, site_url, path):
     page, blocked = open_page(browser, site_url, path)
     page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30000)
     images = page.evaluate(
-        "Array.from(document.images).map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"
+        "Array.from(document.images)"
+        ".map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"
     )
     page.close()
     figures = [img for img in images if "_images/" in (img["src"] or "")]
