@@ -439,3 +439,13 @@ def test_unsandboxed_mode_runs_the_same_executor():
     assert stdout_of(result.nb.cells[0]).strip() == sys.executable
     assert errors_of(result.nb.cells[1]) == ["ZeroDivisionError"]
     assert stdout_of(result.nb.cells[2]) == "2\n"
+
+
+@needs_sandbox
+def test_a_course_checked_out_under_tmp_is_visible_above_the_private_tmp(tmp_path, monkeypatch):
+    copy = tmp_path / "checkout" / "course_lib"  # pytest's tmp_path lies under /tmp, like a fresh clone might
+    shutil.copytree(sandbox.COURSE_LIB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sandbox, "COURSE_LIB_DIR", copy)
+    result = execute_notebook(notebook("import course_lib\nprint(course_lib.__file__)"), limits=FAST)
+    assert result.status == "ok", result.message
+    assert stdout_of(result.nb.cells[0]).strip() == str(copy / "__init__.py")

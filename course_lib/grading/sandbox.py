@@ -238,6 +238,9 @@ def bwrap_command(inner_command):
         "sandbox",
         "--clearenv",
     ]
+    # The private /tmp comes first: a later bind (a virtualenv or a course checked out under /tmp) must sit on
+    # top of it, not be hidden by it.
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     for system_dir in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(system_dir):
             cmd += ["--symlink", os.readlink(system_dir), system_dir]
@@ -250,19 +253,7 @@ def bwrap_command(inner_command):
         cmd += ["--ro-bind", root, root]
     # course_lib, read-only, at its own path: an editable install (a .pth pointing at the repository) then
     # finds it, while the rest of the repository (solutions/, tests, gradebook) does not exist inside.
-    cmd += ["--ro-bind", str(COURSE_LIB_DIR), str(COURSE_LIB_DIR)]
-    cmd += [
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--size",
-        str(TMPFS_BYTES),
-        "--tmpfs",
-        "/tmp",
-        "--chdir",
-        "/tmp",
-    ]
+    cmd += ["--ro-bind", str(COURSE_LIB_DIR), str(COURSE_LIB_DIR), "--chdir", "/tmp"]
     for key, value in sandbox_env().items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + list(inner_command)
@@ -333,14 +324,16 @@ def _probe():
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return False, f"bubblewrap could not start: {error}"
-    if (
-        "ConnectionRefusedError" not in done.stderr
-    ):  # the probe must reach Python, import course_lib, find no server
-        first = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return False, (
-            f"bubblewrap could not run the sandbox ({first}); user namespaces may be disabled "
-            "(sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
-        )
+    # The probe must reach Python, import course_lib, and find no server on the sandbox's own loopback.
+    if "ConnectionRefusedError" not in done.stderr:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        if last.startswith("bwrap:"):
+            return False, (
+                f"bubblewrap could not build the sandbox ({last}); user namespaces may be disabled "
+                "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or on Ubuntu "
+                "kernel.apparmor_restrict_unprivileged_userns=0)"
+            )
+        return False, f"the sandbox started, but Python inside it failed: {last}"
     return True, ""
 
 
