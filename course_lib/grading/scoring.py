@@ -112,8 +112,14 @@ def score_cells(structure_nb, executed_nb, expected):
 
 
 def solution_hash(source_nb):
-    """A short hash of a solution notebook's content (the cache key of its expected reports)."""
-    return hashlib.sha256(notebook_text(source_nb).encode("utf-8")).hexdigest()[:16]
+    """A short hash of a solution notebook and of the ``course_lib`` code it may call: the cache key of its
+    expected reports, so editing either one recomputes them."""
+    digest = hashlib.sha256(notebook_text(source_nb).encode("utf-8"))
+    package = Path(__file__).resolve().parents[1]
+    for module in sorted(package.rglob("*.py")):
+        digest.update(str(module.relative_to(package)).encode("utf-8"))
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def expected_reports(name, source_nb, cache_dir=None):
