@@ -34,6 +34,8 @@ LIMITS = Limits(
 SUITE_BUDGET_S = 240  # wall-clock bound for grading the whole corpus (about 20 submissions, 2 workers)
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("adversarial"),  # one worker builds the module's corpus once, not one per worker
     pytest.mark.skipif(
         shutil.which("bwrap") is None or not sandbox.sandbox_available()[0],
         reason="the bubblewrap sandbox is not usable here (tests/test_sandbox.py says why)",

@@ -28,6 +28,7 @@ needs_sandbox = pytest.mark.skipif(
     not HAS_BWRAP or not sandbox.sandbox_available()[0],
     reason="bubblewrap is missing or unusable (see test_the_sandbox_works_where_bubblewrap_is_installed)",
 )
+pytestmark = pytest.mark.xdist_group("sandbox")  # the probe notebooks run once, on one worker
 FAST = Limits(cell_timeout=3, notebook_timeout=30, memory_mb=1024, max_processes=48, max_output_bytes=200_000)
 
 
