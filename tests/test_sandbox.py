@@ -39,9 +39,7 @@ def notebook(*sources, **metadata):
 
 
 def stdout_of(cell):
-    return "".join(
-        o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
-    )
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
 
 def errors_of(cell):
@@ -242,9 +240,7 @@ def test_nothing_of_the_repository_the_home_or_the_gradebook_is_visible(probes):
     inside, _, outside = probes
     seen_inside, seen_outside = probe_json(inside, 1), probe_json(outside, 1)
     for name in ("solutions", "tests", "git", "makefile", "canary", "home"):
-        assert seen_outside["seen"][name], (
-            f"{name} should exist outside the sandbox (else the probe proves nothing)"
-        )
+        assert seen_outside["seen"][name], f"{name} should exist outside the sandbox (else the probe proves nothing)"
         assert not seen_inside["seen"][name], f"{name} is visible inside the sandbox"
         assert not seen_inside["readable"][name], name
     assert not seen_inside["readable"]["shadow"]
@@ -403,9 +399,7 @@ def test_the_memory_of_all_processes_together_is_capped():
     nb = notebook(MANY_HUNGRY_CHILDREN)
     result = execute_notebook(nb, limits=limits)
     statuses = json.loads(stdout_of(result.nb.cells[0]))
-    assert (
-        9 in statuses
-    )  # some child was killed (SIGKILL = 9) by the cgroup's OOM killer: 4 x 400 MB > 1200 MiB
+    assert 9 in statuses  # some child was killed (SIGKILL = 9) by the cgroup's OOM killer: 4 x 400 MB > 1200 MiB
     assert result.status == "memory"
 
 
@@ -419,19 +413,32 @@ def test_an_unusable_sandbox_gives_a_status_not_an_exception(monkeypatch):
     assert result.nb.cells[0].outputs == []
 
 
-def test_only_outputs_are_taken_from_the_runners_answer():
+def test_only_well_formed_outputs_are_taken_from_the_runners_answer():
     sent = notebook("a = 1", "b = 2")
-    answer = json.loads(nbformat.writes(sent))
-    answer["cells"][0]["source"] = "import os  # replaced by the runner?"
-    answer["cells"][0]["metadata"]["nbgrader"] = {"grade": True, "points": 100}
-    answer["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    sent.cells[0].metadata["nbgrader"] = {"grade": True, "points": 3, "grade_id": "t"}
+    answer = [
+        {
+            "source": "import os  # replaced by the runner?",
+            "metadata": {"nbgrader": {"points": 100}},
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": "hi\n"},
+                {"output_type": "display_data", "data": ["not", "a", "bundle"]},
+                {"output_type": "error", "ename": 1},
+                "junk",
+            ],
+            "execution_count": 1,
+        },
+        {"outputs": "junk", "execution_count": "1"},
+    ]
     merged = sandbox._merge_outputs(sent, answer)
-    assert merged.cells[0].source == "a = 1"
-    assert "nbgrader" not in merged.cells[0].metadata
-    assert stdout_of(merged.cells[0]) == "hi\n"
-    answer["cells"].append(answer["cells"][0])
+    assert [c.source for c in merged.cells] == ["a = 1", "b = 2"]
+    assert merged.cells[0].metadata["nbgrader"]["points"] == 3
+    assert [o.output_type for o in merged.cells[0].outputs] == ["stream"]
+    assert merged.cells[0].execution_count == 1
+    assert merged.cells[1].outputs == [] and merged.cells[1].execution_count is None
+    nbformat.validate(merged)
     with pytest.raises(ValueError):
-        sandbox._merge_outputs(sent, answer)
+        sandbox._merge_outputs(sent, answer + answer)
 
 
 def test_unsandboxed_mode_runs_the_same_executor():

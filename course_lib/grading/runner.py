@@ -2,10 +2,12 @@
 sandbox.
 
 Run as ``python -m course_lib.grading.runner CELL_TIMEOUT NOTEBOOK_TIMEOUT MAX_OUTPUT_BYTES MEMORY_MB
-CPU_SECONDS MAX_PROCESSES``: it reads a notebook (JSON) on standard input, executes its code cells in a fresh
-IPython kernel and writes one JSON object ``{"status", "message", "nb"}`` on standard output. Everything the
-kernel prints at the level of file descriptors goes to ``/dev/null``; only what the kernel sends over the
-Jupyter protocol becomes cell outputs.
+CPU_SECONDS MAX_PROCESSES``: it reads ``{"cells": [{"cell_type", "source"}, ...]}`` (JSON) on standard input,
+executes the code cells in a fresh IPython kernel and writes one JSON object ``{"status", "message", "cells":
+[{"outputs", "execution_count", "execution"}, ...]}`` on standard output, one entry per input cell. Everything
+the kernel prints at the level of file descriptors goes to ``/dev/null``; only what it sends over the Jupyter
+protocol becomes cell outputs. Plain JSON, no nbformat: importing nbformat (and jsonschema) would cost seconds
+per submission.
 
 Why a hand-written loop instead of nbclient's ``NotebookClient``: the grader needs control that nbclient does
 not give in one place -- a budget on the *total* output size (a learner may print gigabytes), a per-notebook
@@ -26,8 +28,6 @@ import sys
 import tempfile
 import time
 from queue import Empty
-
-import nbformat
 
 STATUS_RANK = {"ok": 0, "memory": 1, "timeout": 2, "output-limit": 3, "crashed": 4}
 """Severity of each status: the notebook's status is the most severe event seen."""
@@ -128,24 +128,23 @@ class CellRunner:
         ):
             outputs[-1]["text"] += content["text"]
             return
-        outputs.append(nbformat.v4.output_from_msg(msg))
+        outputs.append(output_from_message(msg_type, content))
 
     def run_cell(self, cell, timeout):
-        """Execute one code cell, filling ``cell.outputs``.
+        """Execute one code cell, filling its ``outputs``, ``execution_count`` and ``execution`` (timing).
 
         Inputs:
-        - cell: a code cell (NotebookNode), modified in place
+        - cell: dict with "source", modified in place
         - timeout: seconds the cell may run before it is interrupted
 
         Returns one of "ok", "error", "timeout", "dead" (the kernel died), "stuck" (it ignored the interrupt).
         Raises OutputLimitExceeded when the budget runs out.
         """
-        cell.outputs = []
-        cell.execution_count = None
+        outputs = cell["outputs"] = []
+        cell["execution_count"] = None
         # nbclient's timing keys, so that the grader can tell the notebook's own compute from its overhead
-        cell.metadata["execution"] = {}
-        timing = cell.metadata["execution"]  # NotebookNode copies dicts on assignment: take the stored one
-        msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False, stop_on_error=False)
+        timing = cell["execution"] = {}
+        msg_id = self.kc.execute(cell["source"], store_history=True, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
         interrupted_at = None
         errored = False
@@ -168,7 +167,7 @@ class CellRunner:
             if msg["msg_type"] == "execute_input":
                 timing["iopub.execute_input"] = _timestamp(msg)
             if "execution_count" in content:
-                cell.execution_count = content["execution_count"]
+                cell["execution_count"] = content["execution_count"]
             if msg["msg_type"] == "status" and content["execution_state"] == "idle":
                 timing["shell.execute_reply"] = _timestamp(msg)
                 break
@@ -176,11 +175,28 @@ class CellRunner:
                 continue  # the KeyboardInterrupt we caused: replaced by a clear timeout error below
             if msg["msg_type"] == "error":
                 errored = True
-            self._record(cell.outputs, msg)
+            self._record(outputs, msg)
         if interrupted_at is not None:
-            cell.outputs.append(timeout_error(timeout))
+            outputs.append(timeout_error(timeout))
             return "timeout"
         return "error" if errored else "ok"
+
+
+def output_from_message(msg_type, content):
+    """The notebook output (nbformat 4 layout, as a plain dict) for one IOPub message."""
+    if msg_type == "stream":
+        return {"output_type": "stream", "name": content["name"], "text": content["text"]}
+    if msg_type == "error":
+        return {
+            "output_type": "error",
+            "ename": content["ename"],
+            "evalue": content["evalue"],
+            "traceback": content["traceback"],
+        }
+    output = {"output_type": msg_type, "data": content["data"], "metadata": content.get("metadata", {})}
+    if msg_type == "execute_result":
+        output["execution_count"] = content.get("execution_count")
+    return output
 
 
 def _timestamp(msg):
@@ -190,7 +206,7 @@ def _timestamp(msg):
 
 def error_output(ename, message):
     """An error output written by the runner itself (the cell then counts as failed)."""
-    return nbformat.v4.new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+    return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
 
 
 def timeout_error(timeout):
@@ -200,17 +216,17 @@ def timeout_error(timeout):
     )
 
 
-def execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir):
-    """Execute every code cell of ``nb`` in order, going on after errors and interrupted cells.
+def execute(cells, cell_timeout, notebook_timeout, max_output_bytes, workdir):
+    """Execute every code cell in order, going on after errors and interrupted cells.
 
     Inputs:
-    - nb: the notebook (NotebookNode, nbformat 4); its outputs are replaced
+    - cells: list of dicts with "cell_type" and "source" (str); outputs are added to the code cells
     - cell_timeout, notebook_timeout: seconds
     - max_output_bytes: budget for all outputs together
     - workdir: the kernel's working directory
 
     Returns a tuple of:
-    - nb: the same notebook, executed as far as it got
+    - cells: the same list, executed as far as it got
     - status: "ok", "timeout", "memory", "crashed" or "output-limit"
     - message: what happened, for the grader's report
     """
@@ -224,42 +240,37 @@ def execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir):
             status = new_status
         messages.append(message)
 
-    for cell in nb.cells:  # a submission's stale outputs must never be mistaken for fresh ones
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    for cell in cells:
+        cell.update(outputs=[], execution_count=None, execution={})
 
     km = KernelManager(kernel_name="python3")
     try:
-        km.start_kernel(
-            cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        km.start_kernel(cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
     except Exception as error:  # noqa: BLE001 -- any failure to start is reported, not raised
         if km.has_kernel:
             km.shutdown_kernel(now=True)
-        return nb, "crashed", f"the kernel could not start: {error}"
+        return cells, "crashed", f"the kernel could not start: {error}"
 
     runner = CellRunner(km, kc, max_output_bytes)
     notebook_deadline = time.monotonic() + notebook_timeout
     try:
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or not cell.source.strip():
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] != "code" or not cell["source"].strip():
                 continue
             remaining = notebook_deadline - time.monotonic()
             if remaining <= 0:
-                note(
-                    "timeout", f"the notebook ran out of time ({notebook_timeout:.0f} s) before cell {index}"
-                )
+                note("timeout", f"the notebook ran out of time ({notebook_timeout:.0f} s) before cell {index}")
                 break
             outcome = runner.run_cell(cell, min(cell_timeout, remaining))
-            if outcome == "error" and any(o.get("ename") == "MemoryError" for o in cell.outputs):
+            if outcome == "error" and any(o.get("ename") == "MemoryError" for o in cell["outputs"]):
                 note("memory", f"cell {index} ran out of memory")
             elif outcome == "timeout":
                 note("timeout", f"cell {index} was interrupted after {min(cell_timeout, remaining):.0f} s")
             elif outcome == "stuck":
-                cell.outputs.append(timeout_error(min(cell_timeout, remaining)))
+                cell["outputs"].append(timeout_error(min(cell_timeout, remaining)))
                 note("timeout", f"cell {index} ran out of time and ignored the interrupt; execution stopped")
                 break
             elif outcome == "dead":
@@ -270,14 +281,12 @@ def execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir):
                 )
                 break
     except OutputLimitExceeded:
-        cell.outputs.append(error_output("OutputLimitError", f"more than {max_output_bytes} bytes of output"))
-        note(
-            "output-limit", f"the outputs passed {max_output_bytes} bytes in cell {index}; execution stopped"
-        )
+        cell["outputs"].append(error_output("OutputLimitError", f"more than {max_output_bytes} bytes"))
+        note("output-limit", f"the outputs passed {max_output_bytes} bytes in cell {index}; execution stopped")
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    return nb, status, "; ".join(messages) or "all cells ran"
+    return cells, status, "; ".join(messages) or "all cells ran"
 
 
 def main(argv=None):
@@ -299,13 +308,14 @@ def main(argv=None):
     os.environ["JUPYTER_PATH"] = jupyter_dir  # searched first: our spec wins over any installed one
     os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(jupyter_dir, "runtime")
     try:
-        nb = nbformat.reads(source, as_version=4)
-    except Exception as error:  # noqa: BLE001
-        json.dump({"status": "crashed", "message": f"not a notebook: {error}", "nb": None}, result_stream)
-        return 0
+        cells = [{"cell_type": str(c["cell_type"]), "source": str(c["source"])} for c in json.loads(source)["cells"]]
+    except (ValueError, KeyError, TypeError) as error:
+        json.dump({"status": "crashed", "message": f"bad input: {error}", "cells": None}, result_stream)
+        result_stream.flush()
+        os._exit(0)
     del source
-    nb, status, message = execute(nb, cell_timeout, notebook_timeout, max_output_bytes, workdir)
-    json.dump({"status": status, "message": message, "nb": nb}, result_stream)
+    cells, status, message = execute(cells, cell_timeout, notebook_timeout, max_output_bytes, workdir)
+    json.dump({"status": status, "message": message, "cells": cells}, result_stream)
     result_stream.flush()
     # Leave at once: after an interrupted cell, ZeroMQ's clean-up at interpreter exit can linger for seconds,
     # and the kernel is already gone.

@@ -70,9 +70,7 @@ class Limits:
 class ExecutionResult:
     """What ``execute_notebook`` returns."""
 
-    nb: (
-        nbformat.NotebookNode
-    )  # executed notebook; outputs filled; cells after a fatal error may be unexecuted
+    nb: nbformat.NotebookNode  # executed notebook; outputs filled; cells after a fatal error may be unexecuted
     status: str  # "ok", "timeout", "memory", "crashed", "output-limit", "sandbox-error"
     message: str
 
@@ -208,9 +206,7 @@ def _python_roots():
             if os.path.isdir(variant):
                 roots.add(variant)
     # Keep only the outermost directories, and never the root of the filesystem.
-    return sorted(
-        r for r in roots if r != "/" and not any(r != o and r.startswith(o + os.sep) for o in roots)
-    )
+    return sorted(r for r in roots if r != "/" and not any(r != o and r.startswith(o + os.sep) for o in roots))
 
 
 def bwrap_command(inner_command):
@@ -319,9 +315,7 @@ def _probe():
         return False, "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     probe = "import socket, course_lib.grading.runner; socket.create_connection(('127.0.0.1', 9), timeout=1)"
     try:
-        done = subprocess.run(
-            bwrap_command([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=60
-        )
+        done = subprocess.run(bwrap_command([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
         return False, f"bubblewrap could not start: {error}"
     # The probe must reach Python, import course_lib, and find no server on the sandbox's own loopback.
@@ -356,9 +350,7 @@ def _read_capped(stream, limit, sink):
 def _kill_tree(proc, cgroup):
     """Kill the runner and everything it started."""
     try:
-        os.killpg(
-            proc.pid, signal.SIGKILL
-        )  # the runner's session (without sandbox: the runner and its children)
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner's session (without sandbox: the runner and its children)
     except (ProcessLookupError, PermissionError):
         pass
     cgroup.kill_all()
@@ -368,25 +360,52 @@ def _kill_tree(proc, cgroup):
         pass
 
 
-def _merge_outputs(original, executed):
-    """Take only outputs and execution counts from the executed notebook; sources and metadata stay the
-    caller's.
+def _is_text(value):
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
-    The runner shares the sandbox with the learner's code, so its answer is data to check, not to trust.
+
+def _clean_output(output):
+    """``output`` as a well-formed nbformat 4 output, or None if it is not one (it is then dropped)."""
+    if not isinstance(output, dict):
+        return None
+    kind = output.get("output_type")
+    if kind == "stream" and output.get("name") in ("stdout", "stderr") and _is_text(output.get("text")):
+        return nbformat.v4.new_output("stream", name=output["name"], text=output["text"])
+    if kind == "error" and isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str):
+        traceback = output.get("traceback")
+        return nbformat.v4.new_output(
+            "error", ename=output["ename"], evalue=output["evalue"], traceback=traceback if _is_text(traceback) else []
+        )
+    if kind in ("display_data", "execute_result"):
+        data, metadata = output.get("data"), output.get("metadata", {})
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data) or not isinstance(metadata, dict):
+            return None
+        clean = nbformat.from_dict({"output_type": kind, "data": data, "metadata": metadata})
+        if kind == "execute_result":
+            count = output.get("execution_count")
+            clean["execution_count"] = count if isinstance(count, int) else None
+        return clean
+    return None
+
+
+def _merge_outputs(original, executed_cells):
+    """``original`` with the outputs, execution counts and timings that the runner sent for its code cells.
+
+    Sources, cell types and metadata stay the caller's: the runner shares the sandbox with the learner's code,
+    so its answer is data to check, not to trust. Malformed outputs are dropped.
     """
-    merged = nbformat.from_dict(json.loads(json.dumps(original)))
-    cells = executed.get("cells") if isinstance(executed, dict) else None
-    if not isinstance(cells, list) or len(cells) != len(merged.cells):
-        raise ValueError("the executed notebook does not have the cells that were sent")
-    for cell, done in zip(merged.cells, cells, strict=True):
-        if cell.cell_type != "code":
+    merged = _blank_copy(original)
+    if not isinstance(executed_cells, list) or len(executed_cells) != len(merged.cells):
+        raise ValueError("the runner's answer does not have the cells that were sent")
+    for cell, done in zip(merged.cells, executed_cells, strict=True):
+        if cell.cell_type != "code" or not isinstance(done, dict):
             continue
-        outputs = done.get("outputs", []) if isinstance(done, dict) else []
-        cell.outputs = nbformat.from_dict(outputs if isinstance(outputs, list) else [])
-        count = done.get("execution_count") if isinstance(done, dict) else None
+        outputs = done.get("outputs") if isinstance(done.get("outputs"), list) else []
+        cell.outputs = [clean for clean in map(_clean_output, outputs) if clean is not None]
+        count = done.get("execution_count")
         cell.execution_count = count if isinstance(count, int) else None
-        timing = done.get("metadata", {}).get("execution") if isinstance(done, dict) else None
-        if isinstance(timing, dict) and all(isinstance(v, str) for v in timing.values()):
+        timing = done.get("execution")
+        if isinstance(timing, dict) and timing and all(isinstance(v, str) for v in timing.values()):
             cell.metadata["execution"] = {str(k): v for k, v in timing.items()}
     return merged
 
@@ -396,6 +415,7 @@ def _blank_copy(nb):
     for cell in blank.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)  # stale timings from the learner's machine
     return blank
 
 
@@ -416,7 +436,9 @@ def execute_notebook(nb, *, limits=None, sandbox=True):
         usable, why_not = sandbox_available()
         if not usable:
             return ExecutionResult(_blank_copy(nb), "sandbox-error", why_not)
-    source = nbformat.writes(nb).encode("utf-8")
+    # The runner gets cell types and sources only: no metadata, no outputs (it needs nothing else).
+    cells = [{"cell_type": c.cell_type, "source": "".join(c.source)} for c in nb.cells]
+    source = json.dumps({"cells": cells}).encode("utf-8")
     inner = _runner_command(limits)
     # Outside the sandbox RLIMIT_NPROC would count all of the user's processes: the runner gets 0 (no limit)
     # there.
@@ -501,15 +523,13 @@ def _interpret(nb, returncode, stdout, stderr, result_cap, timed_out, oom, limit
             f"the notebook did not finish within {limits.notebook_timeout:.0f} s and was killed",
         )
     if len(stdout) > result_cap:
-        return ExecutionResult(
-            _blank_copy(nb), "output-limit", "the executor's answer was larger than allowed"
-        )
+        return ExecutionResult(_blank_copy(nb), "output-limit", "the executor's answer was larger than allowed")
     try:
         answer = json.loads(stdout.decode("utf-8"))
         status, message = answer["status"], str(answer["message"])
         if status not in ("ok", "timeout", "memory", "crashed", "output-limit"):
             raise ValueError(f"unknown status {status!r}")
-        executed = _merge_outputs(nb, answer["nb"]) if answer["nb"] is not None else _blank_copy(nb)
+        executed = _merge_outputs(nb, answer["cells"]) if answer["cells"] is not None else _blank_copy(nb)
     except (ValueError, KeyError, TypeError):
         if oom:
             return ExecutionResult(
