@@ -457,3 +457,18 @@ def test_a_course_checked_out_under_tmp_is_visible_above_the_private_tmp(tmp_pat
     result = execute_notebook(notebook("import course_lib\nprint(course_lib.__file__)"), limits=FAST)
     assert result.status == "ok", result.message
     assert stdout_of(result.nb.cells[0]).strip() == str(copy / "__init__.py")
+
+
+@needs_sandbox
+def test_files_fit_in_the_private_tmp_but_cannot_fill_the_disk():
+    nb = notebook(
+        "with open('/tmp/checkpoint.bin', 'wb') as f:\n    f.write(b'w' * 20 * 2**20)\nprint('saved')",
+        "import itertools\nfor i in itertools.count():\n    with open(f'/tmp/fill{i}', 'wb') as f:\n"
+        "        f.write(b'x' * 2**20)",
+        "import os\nprint(len(os.listdir('/tmp')) > 1)",
+    )
+    result, elapsed = timed(nb, limits=FAST)
+    assert stdout_of(result.nb.cells[0]) == "saved\n"
+    assert errors_of(result.nb.cells[1]) == ["OSError"]  # "No space left on device", in the sandbox only
+    assert stdout_of(result.nb.cells[2]) == "True\n"
+    assert elapsed < 30

@@ -37,12 +37,15 @@ INTERRUPT_GRACE = 3.0
 
 KERNEL_START_TIMEOUT = 60.0
 
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Largest file a process in the sandbox may write (a model checkpoint fits; a disk-filling loop does not)."""
+
 
 class OutputLimitExceeded(Exception):
     """The cells' outputs together passed the byte budget."""
 
 
-def apply_limits(memory_mb, cpu_seconds, max_processes, max_output_bytes):
+def apply_limits(memory_mb, cpu_seconds, max_processes):
     """Set resource limits on this process; the kernel and everything it starts inherit them.
 
     Inputs:
@@ -51,12 +54,14 @@ def apply_limits(memory_mb, cpu_seconds, max_processes, max_output_bytes):
     - cpu_seconds: CPU time of each process, in seconds (SIGXCPU, then SIGKILL, past it)
     - max_processes: RLIMIT_NPROC; honoured by the kernel except for processes owned by root outside the
       sandbox, where the sandbox's pids cgroup does the job
-    - max_output_bytes: largest file a process may write (the private tmpfs is small anyway)
+
+    Files are limited to MAX_FILE_BYTES each (past it SIGXFSZ ends the process); the private /tmp is small
+    anyway, and what the cells print is budgeted separately.
     """
     limits = [
         (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
         (resource.RLIMIT_CPU, cpu_seconds),
-        (resource.RLIMIT_FSIZE, max(max_output_bytes, 1 << 20)),
+        (resource.RLIMIT_FSIZE, MAX_FILE_BYTES),
         (resource.RLIMIT_CORE, 0),
     ]
     if max_processes > 0:
@@ -85,7 +90,15 @@ def write_kernel_spec(root):
     spec_dir = os.path.join(root, "kernels", "python3")
     os.makedirs(spec_dir, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        # no history database: nothing to write, and no warning when a notebook fills /tmp
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--HistoryManager.enabled=False",
+        ],
         "display_name": "Python 3 (grader)",
         "language": "python",
     }
@@ -301,7 +314,7 @@ def main(argv=None):
     for fd in (0, 1):
         os.dup2(devnull, fd)
     make_undumpable()
-    apply_limits(memory_mb, cpu_seconds, max_processes, max_output_bytes)
+    apply_limits(memory_mb, cpu_seconds, max_processes)
     workdir = tempfile.mkdtemp(prefix="work-")
     jupyter_dir = tempfile.mkdtemp(prefix="jupyter-")
     write_kernel_spec(jupyter_dir)
