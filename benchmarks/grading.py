@@ -114,6 +114,9 @@ def main():
             results = grade_assignment(root, name, submissions, out, workers=workers, use_sandbox=use_sandbox)
             walls[workers] = time.perf_counter() - start
             statuses = sorted({r.status for r in results})
+            for r in results:
+                if r.status != "ok":  # a correct notebook should never get here: show why it did
+                    print(f"  {r.student_id}: {r.status}: {r.message}")
             print(
                 f"{workers} worker(s): {walls[workers]:6.1f} s, {60 * args.students / walls[workers]:6.1f} "
                 f"submissions/minute, statuses {statuses}"

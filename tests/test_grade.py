@@ -8,6 +8,7 @@ Expected scores come from ``fixtures/simulated_class.py``, worked out by hand fr
 import csv
 import shutil
 import sqlite3
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
@@ -78,9 +79,7 @@ def test_gradebook_holds_the_same_scores_for_real_students(simulated_class, grad
 def test_monkeypatching_and_hardcoding_earn_nothing(graded):
     _, results = graded
     by_student = {r.student_id: r for r in results}
-    erin = by_student[
-        "erin"
-    ]  # wrong answers, assert helpers and numpy.allclose patched: the cells do not fail
+    erin = by_student["erin"]  # wrong answers, assert helpers and numpy.allclose patched: the cells do not fail
     assert all(v.error is None for v in erin.verdicts)
     assert erin.score == 0
     dave = {v.grade_id: v for v in by_student["dave"].verdicts}
@@ -99,9 +98,7 @@ def test_sequential_regrading_is_identical_and_idempotent(simulated_class, grade
     assert (out / "grades.csv").read_bytes() == (out_graded / "grades.csv").read_bytes()
     assert gradebook_scores(out) == gradebook_scores(out_graded)
     with sqlite3.connect(out / "gradebook.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (
-            len(gradebook_scores(out)),
-        )
+        assert db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (len(gradebook_scores(out)),)
     assert [(r.student_id, r.status, [v.points for v in r.verdicts]) for r in results] == [
         (r.student_id, r.status, [v.points for v in r.verdicts]) for r in results_graded
     ]
@@ -119,6 +116,7 @@ def test_an_error_or_a_dead_kernel_costs_only_the_cells_that_need_it(graded):
     assert "ZeroDivisionError" in lena.verdicts[0].error
     kai = {v.grade_id: v for v in by_student["kai"].verdicts}
     assert kai["test_double"].points == 2 and not kai["test_q1"].executed
+    assert "graded again" in by_student["kai"].message  # a crash is retried once, then it stands
 
 
 def test_feedback_hides_hidden_tests_unless_asked(graded):
@@ -171,6 +169,23 @@ def test_a_grader_failure_loses_no_grade(tmp_path, monkeypatch, graded):
     assert results["bob"].status == "ok" and results["bob"].score == 2
     assert gradebook_scores(out) == first_scores  # alice's earlier grade is not overwritten by the failure
     assert "alice,tiny,0,6,grader-error" in (out / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_a_transient_crash_is_retried(tmp_path, monkeypatch, graded):
+    folder, out = _two_students(tmp_path, graded)
+    (folder / "bob.ipynb").unlink()
+    real_run, calls = execution.run_untrusted, []
+
+    def flaky(nb, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            return SimpleNamespace(nb=nb, status="crashed", message="the kernel could not start (simulated)")
+        return real_run(nb, **kwargs)
+
+    monkeypatch.setattr(execution, "run_untrusted", flaky)
+    (alice,) = grade_assignment(COURSE, "tiny", folder, out, use_sandbox=False)
+    assert (alice.status, alice.score, len(calls)) == ("ok", MAX_SCORE, 2)
+    assert "could not start (simulated)" in alice.message
 
 
 @pytest.mark.slow
@@ -286,9 +301,7 @@ def test_every_occurrence_of_a_key_must_match():
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", metadata=cell.metadata)])
         nb.cells[0].execution_count = 1
         nb.cells[0].outputs = [
-            nbformat.v4.new_output(
-                "display_data", data={checks.REPORT_MIME: {"key": "k", "value": _encoded(v)}}
-            )
+            nbformat.v4.new_output("display_data", data={checks.REPORT_MIME: {"key": "k", "value": _encoded(v)}})
             for v in values
         ]
         if error:
@@ -301,6 +314,4 @@ def test_every_occurrence_of_a_key_must_match():
     assert scoring.score_cells(structure, executed(1.0), expected)[0].points == 0  # one occurrence missing
     assert scoring.score_cells(structure, executed(1.0, 2.0, 2.0), expected)[0].points == 0  # an extra one
     assert scoring.score_cells(structure, executed(1.0, 3.0), expected)[0].mismatched == ["k"]
-    assert (
-        scoring.score_cells(structure, executed(), {"t": []})[0].points == 2
-    )  # nothing to compare: ran is enough
+    assert scoring.score_cells(structure, executed(), {"t": []})[0].points == 2  # nothing to compare: ran is enough

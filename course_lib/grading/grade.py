@@ -42,6 +42,10 @@ EXECUTED_STATUSES = {"ok", "timeout", "memory", "crashed", "output-limit"}
 """Statuses of a submission whose code ran (possibly cut short): cells that finished keep their points."""
 GRADER_FAULTS = {"sandbox-error", "grader-error"}
 """Statuses that are the grader's fault, not the student's: the gradebook keeps whatever grade it had."""
+RETRIED_STATUSES = {"crashed", "sandbox-error"}
+"""Statuses worth a second run: a kernel that fails to start on a loaded machine is no fault of the student's
+(a notebook that kills its own kernel just fails twice)."""
+RETRIES = 1
 NOT_A_STUDENT = {"duplicate", "unidentified"}
 """Rows that get no gradebook entry and no feedback page (no student, or the student's other entry has
 them)."""
@@ -91,11 +95,17 @@ def grade_submission(submission, name, source_nb, expected, limits=None, use_san
         return result
     try:
         result.solution_sources = parse_submission(submission.read_bytes())
-        run = execution.run_untrusted(
-            rebuild(source_nb, result.solution_sources), limits=limits, use_sandbox=use_sandbox
-        )
+        notes = [submission.message]
+        for attempt in range(1 + RETRIES):
+            run = execution.run_untrusted(
+                rebuild(source_nb, result.solution_sources), limits=limits, use_sandbox=use_sandbox
+            )
+            if run.status not in RETRIED_STATUSES:
+                break
+            if attempt < RETRIES:
+                notes.append(f"attempt {attempt + 1}: {run.status}: {run.message}; graded again")
         result.status = run.status
-        result.message = "; ".join(m for m in (submission.message, run.message) if m)
+        result.message = "; ".join(m for m in (*notes, run.message) if m)
         if run.status in EXECUTED_STATUSES:
             result.verdicts = score_cells(source_nb, run.nb, expected)
             result.score = sum(v.points for v in result.verdicts)
