@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.grading import sandbox
+from course_lib.grading import runner, sandbox
 from course_lib.grading.sandbox import Limits, execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -430,7 +430,7 @@ def test_only_well_formed_outputs_are_taken_from_the_runners_answer():
         },
         {"outputs": "junk", "execution_count": "1"},
     ]
-    merged = sandbox._merge_outputs(sent, answer)
+    merged = runner.merge_answer(sent, answer)
     assert [c.source for c in merged.cells] == ["a = 1", "b = 2"]
     assert merged.cells[0].metadata["nbgrader"]["points"] == 3
     assert [o.output_type for o in merged.cells[0].outputs] == ["stream"]
@@ -438,7 +438,7 @@ def test_only_well_formed_outputs_are_taken_from_the_runners_answer():
     assert merged.cells[1].outputs == [] and merged.cells[1].execution_count is None
     nbformat.validate(merged)
     with pytest.raises(ValueError):
-        sandbox._merge_outputs(sent, answer + answer)
+        runner.merge_answer(sent, answer + answer)
 
 
 def test_unsandboxed_mode_runs_the_same_executor():

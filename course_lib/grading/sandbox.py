@@ -39,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 import course_lib
+from course_lib.grading.runner import blank_copy, merge_answer, request_bytes
 
 COURSE_LIB_DIR = Path(course_lib.__file__).resolve().parent
 """The ``course_lib`` package, the only part of the course repository visible inside the sandbox
@@ -124,10 +125,9 @@ class Cgroup:
     def _make_v1(self, name, memory_mb, max_processes):
         memory = self.ROOT / "memory" / self._own("memory") / name
         pids = self.ROOT / "pids" / self._own("pids") / name
-        memory.mkdir()
-        self.paths.append(memory)
-        pids.mkdir()
-        self.paths.append(pids)
+        for path in (memory, pids):
+            path.mkdir()
+            self.paths.append(path)
         (memory / "memory.limit_in_bytes").write_text(str(memory_mb * 1024 * 1024))
         (pids / "pids.max").write_text(str(max_processes))
 
@@ -172,11 +172,12 @@ class Cgroup:
             for _ in range(50):
                 try:
                     path.rmdir()
-                    break
                 except FileNotFoundError:
-                    break
+                    pass
                 except OSError:  # processes are still exiting
                     time.sleep(0.02)
+                    continue
+                break
 
 
 def cgroups_available():
@@ -193,12 +194,8 @@ def cgroups_available():
 
 def _python_roots():
     """Directories the interpreter needs, resolved: virtualenv, base installation, stdlib, site-packages."""
-    candidates = {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        os.path.dirname(os.path.realpath(sys.executable)),
-    }
+    executable_dir = os.path.dirname(os.path.realpath(sys.executable))
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, executable_dir}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         candidates.add(sysconfig.get_paths()[key])
     roots = set()
@@ -218,23 +215,9 @@ def bwrap_command(inner_command):
 
     Returns a list of str.
     """
-    cmd = [
-        "bwrap",
-        "--unshare-all",
-        "--unshare-user",
-        "--uid",
-        str(SANDBOX_UID),
-        "--gid",
-        str(SANDBOX_UID),
-        "--disable-userns",
-        "--cap-drop",
-        "ALL",
-        "--die-with-parent",
-        "--new-session",
-        "--hostname",
-        "sandbox",
-        "--clearenv",
-    ]
+    isolation = "--unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent --new-session"
+    identity = f"--uid {SANDBOX_UID} --gid {SANDBOX_UID} --hostname sandbox --clearenv"
+    cmd = ["bwrap", *isolation.split(), *identity.split()]
     # The private /tmp comes first: a later bind (a virtualenv or a course checked out under /tmp) must sit on
     # top of it, not be hidden by it.
     cmd += ["--dev", "/dev", "--proc", "/proc", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
@@ -279,16 +262,8 @@ def sandbox_env():
 
 def _runner_command(limits):
     cpu_seconds = int(limits.notebook_timeout + START_GRACE)
-    return [
-        sys.executable,
-        "-m",
-        "course_lib.grading.runner",
-        str(limits.cell_timeout),
-        str(limits.notebook_timeout),
-        str(limits.max_output_bytes),
-        str(limits.memory_mb),
-        str(cpu_seconds),
-    ]
+    numbers = (limits.cell_timeout, limits.notebook_timeout, limits.max_output_bytes, limits.memory_mb, cpu_seconds)
+    return [sys.executable, "-m", "course_lib.grading.runner", *map(str, numbers)]
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -361,65 +336,6 @@ def _kill_tree(proc, cgroup):
         pass
 
 
-def _is_text(value):
-    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-
-
-def _clean_output(output):
-    """``output`` as a well-formed nbformat 4 output, or None if it is not one (it is then dropped)."""
-    if not isinstance(output, dict):
-        return None
-    kind = output.get("output_type")
-    if kind == "stream" and output.get("name") in ("stdout", "stderr") and _is_text(output.get("text")):
-        return nbformat.v4.new_output("stream", name=output["name"], text=output["text"])
-    if kind == "error" and isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str):
-        traceback = output.get("traceback")
-        return nbformat.v4.new_output(
-            "error", ename=output["ename"], evalue=output["evalue"], traceback=traceback if _is_text(traceback) else []
-        )
-    if kind in ("display_data", "execute_result"):
-        data, metadata = output.get("data"), output.get("metadata", {})
-        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data) or not isinstance(metadata, dict):
-            return None
-        clean = nbformat.from_dict({"output_type": kind, "data": data, "metadata": metadata})
-        if kind == "execute_result":
-            count = output.get("execution_count")
-            clean["execution_count"] = count if isinstance(count, int) else None
-        return clean
-    return None
-
-
-def _merge_outputs(original, executed_cells):
-    """``original`` with the outputs, execution counts and timings that the runner sent for its code cells.
-
-    Sources, cell types and metadata stay the caller's: the runner shares the sandbox with the learner's code,
-    so its answer is data to check, not to trust. Malformed outputs are dropped.
-    """
-    merged = _blank_copy(original)
-    if not isinstance(executed_cells, list) or len(executed_cells) != len(merged.cells):
-        raise ValueError("the runner's answer does not have the cells that were sent")
-    for cell, done in zip(merged.cells, executed_cells, strict=True):
-        if cell.cell_type != "code" or not isinstance(done, dict):
-            continue
-        outputs = done.get("outputs") if isinstance(done.get("outputs"), list) else []
-        cell.outputs = [clean for clean in map(_clean_output, outputs) if clean is not None]
-        count = done.get("execution_count")
-        cell.execution_count = count if isinstance(count, int) else None
-        timing = done.get("execution")
-        if isinstance(timing, dict) and timing and all(isinstance(v, str) for v in timing.values()):
-            cell.metadata["execution"] = {str(k): v for k, v in timing.items()}
-    return merged
-
-
-def _blank_copy(nb):
-    blank = nbformat.from_dict(json.loads(json.dumps(nb)))
-    for cell in blank.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        cell.metadata.pop("execution", None)  # stale timings from the learner's machine
-    return blank
-
-
 def execute_notebook(nb, *, limits=None, sandbox=True):
     """Execute ``nb`` in a fresh kernel, inside the sandbox unless ``sandbox=False``.
 
@@ -433,123 +349,93 @@ def execute_notebook(nb, *, limits=None, sandbox=True):
     Never raises for anything the notebook does.
     """
     limits = limits or Limits()
-    if sandbox:
-        usable, why_not = sandbox_available()
-        if not usable:
-            return ExecutionResult(_blank_copy(nb), "sandbox-error", why_not)
-    # The runner gets cell types and sources only: no metadata, no outputs (it needs nothing else).
-    cells = [{"cell_type": c.cell_type, "source": "".join(c.source)} for c in nb.cells]
-    source = json.dumps({"cells": cells}).encode("utf-8")
-    inner = _runner_command(limits)
-    # Outside the sandbox RLIMIT_NPROC would count all of the user's processes: the runner gets 0 (no limit)
-    # there.
-    inner.append(str(limits.max_processes) if sandbox else "0")
+    if sandbox and not sandbox_available()[0]:
+        return ExecutionResult(blank_copy(nb), "sandbox-error", sandbox_available()[1])
+    # Outside the sandbox, RLIMIT_NPROC would count all the user's processes: the runner gets 0 (no limit).
+    inner = _runner_command(limits) + [str(limits.max_processes) if sandbox else "0"]
     cgroup = Cgroup(limits.memory_mb, limits.max_processes, enabled=sandbox)
     if sandbox and not cgroup.paths and os.geteuid() == 0:
         warnings.warn(
-            "grading as root without a writable cgroup: the number of processes in a sandbox is not capped "
-            "(the kernel exempts root from RLIMIT_NPROC)",
+            "grading as root without a writable cgroup: the number of processes in a sandbox is not "
+            "capped (the kernel exempts root from RLIMIT_NPROC)",
             RuntimeWarning,
             stacklevel=2,
         )
-    workdir = tempfile.mkdtemp(prefix="course-unsafe-") if not sandbox else None
+    workdir = None if sandbox else tempfile.mkdtemp(prefix="course-unsafe-")
+    if sandbox:
+        command, env = bwrap_command(inner), sandbox_env()
+    else:
+        private = {"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir, "IPYTHONDIR": workdir}
+        command, env = inner, {**os.environ, **sandbox_env(), **private}
+    try:
+        outcome = _run(command, env, workdir, cgroup, request_bytes(nb), limits)
+    finally:
+        cgroup.remove()
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return _interpret(nb, *outcome, limits)
+
+
+def _run(command, env, workdir, cgroup, request, limits):
+    """Run the executor to its end (or kill it at the deadline); returns what ``_interpret`` needs."""
     # A gate: the shell waits for one line before exec'ing the sandbox, so that its PID is in the cgroup
     # before anything inside can fork.
-    command = bwrap_command(inner) if sandbox else inner
-    env = (
-        sandbox_env()
-        if sandbox
-        else {
-            **os.environ,
-            **sandbox_env(),
-            "HOME": workdir,
-            "TMPDIR": workdir,
-            "MPLCONFIGDIR": workdir,
-            "IPYTHONDIR": os.path.join(workdir, "ipython"),
-        }
-    )
     gate = ["/bin/sh", "-c", 'read -r _go; exec "$@"', "gate"]
+    pipe = subprocess.PIPE
     try:
         proc = subprocess.Popen(
-            gate + command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=workdir or "/",
-            start_new_session=True,
+            gate + command, stdin=pipe, stdout=pipe, stderr=pipe, env=env, cwd=workdir or "/", start_new_session=True
         )
     except OSError as error:
-        cgroup.remove()
-        return ExecutionResult(_blank_copy(nb), "sandbox-error", f"could not start the executor: {error}")
-    result_cap = len(source) + 2 * limits.max_output_bytes + (1 << 20)
-    stdout_chunks, stderr_chunks = [], []
+        return None, b"", f"bwrap: could not start the executor: {error}".encode(), 0, False, False
+    answer_cap = len(request) + 2 * limits.max_output_bytes + (1 << 20)
+    stdout, stderr = [], []
     readers = [
-        threading.Thread(target=_read_capped, args=(proc.stdout, result_cap, stdout_chunks), daemon=True),
-        threading.Thread(target=_read_capped, args=(proc.stderr, 1 << 16, stderr_chunks), daemon=True),
+        threading.Thread(target=_read_capped, args=(proc.stdout, answer_cap, stdout), daemon=True),
+        threading.Thread(target=_read_capped, args=(proc.stderr, 1 << 16, stderr), daemon=True),
     ]
     for reader in readers:
         reader.start()
-    timed_out = False
     try:
         cgroup.add(proc.pid)
-        proc.stdin.write(b"go\n" + source)
+        proc.stdin.write(b"go\n" + request)
         proc.stdin.close()
-    except (OSError, BrokenPipeError):
+    except OSError:  # the executor died at once: its stderr says why
         pass
     try:
         proc.wait(timeout=limits.notebook_timeout + START_GRACE)
+        timed_out = False
     except subprocess.TimeoutExpired:
         timed_out = True
     _kill_tree(proc, cgroup)  # also reaps anything the notebook left running in the background
     proc.wait()
     for reader in readers:
         reader.join(timeout=10)
-    oom = cgroup.oom_killed()
-    cgroup.remove()
-    if workdir:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return _interpret(
-        nb,
-        proc.returncode,
-        b"".join(stdout_chunks),
-        b"".join(stderr_chunks),
-        result_cap,
-        timed_out,
-        oom,
-        limits,
-    )
+    return proc.returncode, b"".join(stdout), b"".join(stderr), answer_cap, timed_out, cgroup.oom_killed()
 
 
-def _interpret(nb, returncode, stdout, stderr, result_cap, timed_out, oom, limits):
-    """Turn what the runner left into an ExecutionResult."""
-    error_tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+def _interpret(nb, returncode, stdout, stderr, answer_cap, timed_out, oom, limits):
+    """Turn what the executor left behind into an ExecutionResult."""
+    last_error = (stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
     if timed_out:
-        return ExecutionResult(
-            _blank_copy(nb),
-            "timeout",
-            f"the notebook did not finish within {limits.notebook_timeout:.0f} s and was killed",
-        )
-    if len(stdout) > result_cap:
-        return ExecutionResult(_blank_copy(nb), "output-limit", "the executor's answer was larger than allowed")
+        message = f"the notebook did not finish within {limits.notebook_timeout:.0f} s and was killed"
+        return ExecutionResult(blank_copy(nb), "timeout", message)
+    if len(stdout) > answer_cap:
+        return ExecutionResult(blank_copy(nb), "output-limit", "the executor's answer was larger than allowed")
     try:
         answer = json.loads(stdout.decode("utf-8"))
         status, message = answer["status"], str(answer["message"])
         if status not in ("ok", "timeout", "memory", "crashed", "output-limit"):
             raise ValueError(f"unknown status {status!r}")
-        executed = _merge_outputs(nb, answer["cells"]) if answer["cells"] is not None else _blank_copy(nb)
+        executed = merge_answer(nb, answer["cells"]) if answer["cells"] is not None else blank_copy(nb)
     except (ValueError, KeyError, TypeError):
         if oom:
-            return ExecutionResult(
-                _blank_copy(nb), "memory", f"the sandbox used more than {limits.memory_mb} MiB and was killed"
-            )
-        if error_tail[0].startswith("bwrap:"):
-            return ExecutionResult(_blank_copy(nb), "sandbox-error", error_tail[0])
-        return ExecutionResult(
-            _blank_copy(nb),
-            "crashed",
-            f"the executor stopped without an answer (exit status {returncode}) {error_tail[0]}",
-        )
+            message = f"the sandbox used more than {limits.memory_mb} MiB and was killed"
+            return ExecutionResult(blank_copy(nb), "memory", message)
+        if last_error.startswith("bwrap:"):
+            return ExecutionResult(blank_copy(nb), "sandbox-error", last_error)
+        message = f"the executor stopped without an answer (exit status {returncode}) {last_error}"
+        return ExecutionResult(blank_copy(nb), "crashed", message)
     if oom and status in ("ok", "crashed"):
         status, message = "memory", f"the sandbox used more than {limits.memory_mb} MiB; {message}"
     return ExecutionResult(executed, status, message)
