@@ -108,7 +108,8 @@ def run_pos(budget, device):
                    dropout=0.2).to(device)
     history = train_torch(model, lambda e: padded_batches(train_x, train_y, 32, seed=e),
                           list(padded_batches(val_x, val_y, 128, shuffle=False)), epochs=1000, lr=2e-3,
-                          clip_norm=5.0, patience=3, max_seconds=budget, progress=False, clock=CLOCK, desc="pos")
+                          clip_norm=5.0, patience=3, max_seconds=budget, progress=False, clock=CLOCK,
+                          desc="pos")
     correct = total = 0
     for batch in padded_batches(test_x, test_y, 256, shuffle=False):
         predicted = model.predict(batch["inputs"], batch["lengths"])
@@ -161,7 +162,8 @@ def run_slots(budget, device):
                            bidirectional=bidirectional).to(device)
             history = train_torch(model, lambda e, x=encoded[0]: padded_batches(*x, 32, seed=e),
                                   list(padded_batches(*encoded[1], 256, shuffle=False)), epochs=1000, lr=5e-3,
-                                  patience=4, max_seconds=budget / 4, progress=False, clock=CLOCK, desc="slots")
+                                  patience=4, max_seconds=budget / 4, progress=False, clock=CLOCK,
+                                  desc="slots")
             predicted_sequences, gold_sequences, city_correct = [], [], []
             for batch in padded_batches(*encoded[2], 256, shuffle=False):
                 predicted = model.predict(batch["inputs"], batch["lengths"])
@@ -179,11 +181,11 @@ def run_slots(budget, device):
                 history["seconds"][-1], f"city-token accuracy {np.mean(city_correct):.3f}")
 
 
-def run_adding(budget, device, lengths=(100, 200)):
+def run_adding(budget, device, lengths=(100, 200), cells=("rnn", "lstm", "gru")):
     for seq_len in lengths:
         X_val, y_val = synthetic.adding_problem(1000, seq_len, seed=10_000)
         X_test, y_test = synthetic.adding_problem(2000, seq_len, seed=20_000)
-        for cell in ("rnn", "lstm", "gru"):
+        for cell in cells:
             torch.manual_seed(0)
             model = SequenceRegressor(2, hidden_size=64, cell=cell).to(device)
 
@@ -193,8 +195,8 @@ def run_adding(budget, device, lengths=(100, 200)):
                 return [(X[i : i + 64], y[i : i + 64]) for i in range(0, len(X), 64)]
 
             history = train_torch(model, fresh_batches, [(X_val, y_val)], epochs=100_000, lr=2e-3,
-                                  clip_norm=1.0, max_seconds=budget / (3 * len(lengths)), progress=False, clock=CLOCK,
-                                  desc=f"adding {cell}")
+                                  clip_norm=1.0, max_seconds=budget / (len(cells) * len(lengths)),
+                                  progress=False, clock=CLOCK, desc=f"adding {cell}")
             mse = float(np.mean((model.predict(X_test) - y_test) ** 2))
             row(f"adding problem, T = {seq_len}", cell.upper() + " 64", "test MSE", mse, "always 1",
                 synthetic.ADDING_PROBLEM_BASELINE_MSE, history["seconds"][-1],
