@@ -14,6 +14,7 @@ The pipeline for one exercise set:
    file).
 """
 
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -24,7 +25,6 @@ from pathlib import Path
 
 from course_lib.grading import execution
 from course_lib.grading.feedback import render_feedback
-from course_lib.grading.gradebook import database_url, open_gradebook, record_assignment, record_grades
 from course_lib.grading.intake import PENDING, discover
 from course_lib.grading.notebooks import (
     UnreadableNotebook,
@@ -71,13 +71,14 @@ class SubmissionResult:
         return [self.student_id, self.assignment, f"{self.score:g}", f"{self.max_score:g}", self.status]
 
 
-def grade_submission(submission, name, source_nb, expected, limits=None, use_sandbox=True):
+def grade_submission(submission, name, source_nb, expected, limits=None, use_sandbox=True, released_nb=None):
     """Grade one submission; never raises (a failure becomes the result's ``status``).
 
     Inputs:
     - submission: an ``intake.Submission``.
     - name, source_nb, expected: the assignment, its source notebook and ``scoring.expected_reports``.
     - limits: a ``sandbox.Limits`` or ``None``; use_sandbox: False only under ``--unsafe-no-sandbox``.
+    - released_nb: the released notebook, where a deleted answer cell is taken from (default: made here).
 
     Returns a ``SubmissionResult``.
     """
@@ -98,7 +99,7 @@ def grade_submission(submission, name, source_nb, expected, limits=None, use_san
         notes = [submission.message]
         for attempt in range(1 + RETRIES):
             run = execution.run_untrusted(
-                rebuild(source_nb, result.solution_sources), limits=limits, use_sandbox=use_sandbox
+                rebuild(source_nb, result.solution_sources, released_nb), limits=limits, use_sandbox=use_sandbox
             )
             if run.status not in RETRIED_STATUSES:
                 break
@@ -142,13 +143,16 @@ class _Recorder:
         self.released_nb = release_notebook(source_nb)
         self.out_dir, self.show_hidden = Path(out_dir), show_hidden
         self.results = []
-        self.gradebook = open_gradebook(db_url)
-        record_assignment(self.gradebook, name, source_nb)
+        from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
+
+        self.record_grades = gradebook.record_grades
+        self.gradebook = gradebook.open_gradebook(db_url)
+        gradebook.record_assignment(self.gradebook, name, source_nb)
 
     def add(self, result):
         if result.status not in GRADER_FAULTS | NOT_A_STUDENT:
             try:
-                record_grades(
+                self.record_grades(
                     self.gradebook,
                     self.name,
                     self.source_nb,
@@ -170,6 +174,17 @@ class _Recorder:
 
     def close(self):
         self.gradebook.close()
+
+
+def _database_url(db, out_dir):
+    from course_lib.grading.gradebook import database_url
+
+    return database_url(db, out_dir)
+
+
+def _warm_up():
+    """Run once in each worker process at start: import what grading needs while the parent prepares."""
+    from course_lib.grading import sandbox  # noqa: F401
 
 
 def grade_assignment(
@@ -202,43 +217,48 @@ def grade_assignment(
     source_nb = read_notebook(source_path(root, name))  # first: an unknown set creates nothing
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    expected = expected_reports(name, source_nb, cache_dir=out_dir / ".cache")
-    submissions = discover(name, submissions_dir)
-    recorder = _Recorder(name, source_nb, expected, out_dir, database_url(db, out_dir), show_hidden)
-    _write_atomically(out_dir / "grades.csv", grades_csv_text([]))
-
-    def store(result):
-        recorder.add(result)
-        if on_result is not None:
-            on_result(result)
-
-    try:
-        if workers <= 1 or len(submissions) <= 1:
-            for submission in submissions:
-                store(grade_submission(submission, name, source_nb, expected, limits, use_sandbox))
-        else:
-            # spawn, not fork: the parent holds a database connection and zmq state that must not be shared
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {
-                    pool.submit(grade_submission, s, name, source_nb, expected, limits, use_sandbox): s
-                    for s in submissions
-                }
-                for future in as_completed(futures):
-                    try:
-                        result = future.result()
-                    except Exception as error:  # the worker process itself died
-                        submission = futures[future]
-                        result = SubmissionResult(
-                            submission.student_id,
-                            name,
-                            submission.origin,
-                            "grader-error",
-                            f"the grading worker failed: {error}",
-                            0.0,
-                            max_score(source_nb),
-                        )
-                    store(result)
-    finally:
-        recorder.close()
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if workers > 1:
+            # spawn, not fork: the parent holds a database connection and zmq state that must not be shared.
+            # Started first, so that the workers' imports overlap with the parent's preparations.
+            pool = stack.enter_context(
+                ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            )
+            for _ in range(workers):
+                pool.submit(_warm_up)
+        expected = expected_reports(name, source_nb, cache_dir=out_dir / ".cache")
+        submissions = discover(name, submissions_dir)
+        recorder = _Recorder(name, source_nb, expected, out_dir, _database_url(db, out_dir), show_hidden)
+        stack.callback(recorder.close)
+        _write_atomically(out_dir / "grades.csv", grades_csv_text([]))
+        job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb)
+        for result in _results(submissions, job, pool):
+            recorder.add(result)
+            if on_result is not None:
+                on_result(result)
     return sorted(recorder.results, key=lambda r: (r.student_id, r.origin))
+
+
+def _results(submissions, job, pool):
+    """Grade ``submissions`` (in ``pool`` if given), yielding each result as soon as it is ready."""
+    if pool is None:
+        for submission in submissions:
+            yield grade_submission(submission, *job)
+        return
+    futures = {pool.submit(grade_submission, submission, *job): submission for submission in submissions}
+    for future in as_completed(futures):
+        try:
+            yield future.result()
+        except Exception as error:  # the worker process itself died
+            submission = futures[future]
+            name, source_nb = job[0], job[1]
+            yield SubmissionResult(
+                submission.student_id,
+                name,
+                submission.origin,
+                "grader-error",
+                f"the grading worker failed: {error}",
+                0.0,
+                max_score(source_nb),
+            )

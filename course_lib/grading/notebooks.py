@@ -13,7 +13,6 @@ import copy
 import json
 
 import nbformat
-from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
 from course_lib.checks import REPORT_MIME
 
@@ -81,6 +80,9 @@ def release_notebook(source_nb):
     read-only cells locked, nbgrader checksums computed. The input is not modified. Nothing depends on the
     time or the machine.
     """
+    # imported here: nbgrader is slow to import, and grading workers, which never release, need not pay for it
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+
     nb = copy.deepcopy(source_nb)
     resources = {}
     for preprocessor in (
@@ -108,9 +110,7 @@ def parse_submission(data):
     if len(data) == 0:
         raise UnreadableNotebook("empty", "the file is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise UnreadableNotebook(
-            "too-large", f"the file is {len(data)} bytes, over the {MAX_NOTEBOOK_BYTES} limit"
-        )
+        raise UnreadableNotebook("too-large", f"the file is {len(data)} bytes, over the {MAX_NOTEBOOK_BYTES} limit")
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
@@ -143,9 +143,7 @@ def rebuild(structure_nb, learner_sources, blank_nb=None):
     """
     if blank_nb is None:
         blank_nb = release_notebook(structure_nb)
-    blank_sources = {
-        nbgrader_meta(c).get("grade_id"): c.source for c in blank_nb.cells if is_solution_cell(c)
-    }
+    blank_sources = {nbgrader_meta(c).get("grade_id"): c.source for c in blank_nb.cells if is_solution_cell(c)}
     nb = copy.deepcopy(structure_nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -182,11 +180,7 @@ def cell_outcomes(executed_nb):
         error = next((error_summary(o) for o in outputs if o.get("output_type") == "error"), None)
         reports = []
         for output in outputs:
-            payload = (
-                output.get("data", {}).get(REPORT_MIME)
-                if output.get("output_type") == "display_data"
-                else None
-            )
+            payload = output.get("data", {}).get(REPORT_MIME) if output.get("output_type") == "display_data" else None
             if isinstance(payload, str):  # some transports keep JSON MIME bundles as text
                 try:
                     payload = json.loads(payload)
