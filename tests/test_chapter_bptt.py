@@ -118,6 +118,7 @@ def test_every_glue_citation_and_reference_of_the_page_exists():
     text = CHAPTER.read_text(encoding="utf-8")
     glued = set(re.findall(r'glue\("([^"]+)"', text))
     used = set(re.findall(r"\{glue:text\}`([^`:]+)", text))
+    used |= set(re.findall(r"^```\{glue:figure\} (\S+)", text, re.M))
     assert used <= glued, f"pasted but never glued: {sorted(used - glued)}"
     for spec in re.findall(r"\{glue:text\}`[^`:]+:([^`]+)`", text):
         example = 1.5 if spec[-1] in "eEfFgG%" else 1
@@ -130,5 +131,8 @@ def test_every_glue_citation_and_reference_of_the_page_exists():
     labels = {label for page in pages for label in re.findall(r"^\(([\w-]+)\)=", page, re.M)}
     refs = set(re.findall(r"\{ref\}`([^`<]+)`", text))
     assert refs <= labels, f"unknown labels: {sorted(refs - labels)}"
+    figures = set(re.findall(r"^:name: (\S+)", text, re.M))
+    numrefs = set(re.findall(r"\{numref\}`([^`<]+)`", text))
+    assert numrefs <= figures, f"numref to a figure the page does not name: {sorted(numrefs - figures)}"
     for target in re.findall(r"\{download\}`[^<`]*<([^>]+)>`", text):
         assert (CHAPTER.parent / target).resolve().is_file(), target
