@@ -256,7 +256,9 @@ def execute(cells, cell_timeout, notebook_timeout, max_output_bytes, workdir):
     for cell in cells:
         cell.update(outputs=[], execution_count=None, execution={})
 
-    km = KernelManager(kernel_name="python3")
+    # Unix sockets, not TCP ports: kernels that run side by side outside the sandbox cannot race for a port.
+    sockets = os.path.join(tempfile.mkdtemp(prefix="kernel-"), "channel")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=sockets)
     try:
         km.start_kernel(cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kc = km.client()
