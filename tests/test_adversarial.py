@@ -29,7 +29,7 @@ from course_lib.grading.sandbox import Limits
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "rnn"  # one real exercise set keeps the suite within its time budget; the threats do not depend on it
 LIMITS = Limits(
-    cell_timeout=5, notebook_timeout=40, memory_mb=1024, max_processes=48, max_output_bytes=500_000
+    cell_timeout=8, notebook_timeout=40, memory_mb=1024, max_processes=48, max_output_bytes=500_000
 )
 SUITE_BUDGET_S = 240  # wall-clock bound for grading the whole corpus (about 20 submissions, 2 workers)
 
