@@ -262,6 +262,23 @@ def test_course_lib_is_importable_but_read_only_and_tmp_is_writable(probes):
 
 
 @needs_sandbox
+def test_the_reference_implementations_are_hidden_but_checks_and_data_are_not():
+    sources = (
+        "from course_lib import checks; print('checks')",
+        "from course_lib.nn_numpy import rnn_forward",
+        "from course_lib.gradcheck import numerical_gradient",
+        "from course_lib.nn_torch import RNN",
+        "from course_lib.data import split_dataset; print('data')",
+    )
+    inside = execute_notebook(notebook(*sources), limits=FAST)
+    outside = execute_notebook(notebook(*sources), limits=FAST, sandbox=False)
+    assert [errors_of(c) for c in outside.nb.cells] == [[]] * 5  # the imports work outside: the probe can fail
+    assert stdout_of(inside.nb.cells[0]) == "checks\n" and stdout_of(inside.nb.cells[4]) == "data\n"
+    for cell in inside.nb.cells[1:4]:
+        assert errors_of(cell) and errors_of(cell)[0] in ("ImportError", "ModuleNotFoundError"), cell.outputs
+
+
+@needs_sandbox
 def test_no_connection_leaves_the_sandbox(probes):
     inside, accepted_inside, outside = probes
     net_inside, net_outside = probe_json(inside, 3), probe_json(outside, 3)

@@ -42,6 +42,8 @@ import course_lib
 from course_lib.grading.runner import blank_copy, merge_answer, request_bytes
 
 COURSE_LIB_DIR = Path(course_lib.__file__).resolve().parent
+# Parts of course_lib that a submission must not see: they hold the answers to the exercises.
+HIDDEN_FROM_SUBMISSIONS = ("nn_numpy", "nn_torch", "gradcheck.py", "baselines", "train.py")
 """The ``course_lib`` package, the only part of the course repository visible inside the sandbox
 (read-only)."""
 
@@ -234,6 +236,14 @@ def bwrap_command(inner_command):
     # course_lib, read-only, at its own path: an editable install (a .pth pointing at the repository) then
     # finds it, while the rest of the repository (solutions/, tests, gradebook) does not exist inside.
     cmd += ["--ro-bind", str(COURSE_LIB_DIR), str(COURSE_LIB_DIR), "--chdir", "/tmp"]
+    # The reference implementations are what the exercises ask learners to write: hide them, so that a submission
+    # cannot simply import the answer. Exercise tests need only checks (and data for the demos).
+    for name in HIDDEN_FROM_SUBMISSIONS:
+        path = COURSE_LIB_DIR / name
+        if path.is_dir():
+            cmd += ["--tmpfs", str(path)]
+        elif path.is_file():
+            cmd += ["--ro-bind", "/dev/null", str(path)]
     for key, value in sandbox_env().items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + list(inner_command)
