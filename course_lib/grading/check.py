@@ -176,7 +176,8 @@ def format_report(report):
     lines.append(
         f"{len(passed)} of {len(report.tasks)} task(s) pass their visible tests, worth "
         f"{sum(t.points for t in passed):g} of {sum(t.points for t in report.tasks):g} points. "
-        "Hidden tests, run when your work is graded, check the same tasks on other inputs."
+        "These are not your grade: hidden tests, run when your work is graded, check the same tasks on other "
+        "inputs, and for the questions the visible tests check only the answer's form, not whether it is right."
     )
     lines += [f"Note: {note}" for note in report.notes]
     return "\n".join(lines)
