@@ -8,8 +8,9 @@ baselines, in one Markdown table.
 Every number is measured on a test split that no model (nor any choice of n, learning rate or epoch) has seen:
 models are selected on the validation split (early stopping keeps the best validation epoch) and scored once
 on the test split. Seeds are fixed. The budget is CPU time: --budget 180 with --threads 2 gives each model
-360 CPU seconds, what 3 minutes on two dedicated cores give, however busy the machine is; the "CPU s" column
-is measured the same way.
+360 CPU seconds, what 3 minutes on two dedicated cores give; the "CPU s" column is measured the same way.
+On an oversubscribed machine PyTorch's threads spend part of that CPU time waiting for each other, so fewer
+optimizer steps fit in the budget (the "steps" notes show how many): run it on an otherwise idle machine.
 
 Tasks (see DESIGN §4 and issue 4):
 - lm         character LM on People's Daily: RNN, GRU, LSTM test perplexity vs the best Kneser-Ney n-gram
