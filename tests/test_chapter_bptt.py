@@ -7,7 +7,6 @@ analytic values, never against the code under test.
 
 import ast
 import pathlib
-import re
 
 import jupytext
 import numpy as np
@@ -112,27 +111,3 @@ def test_jacobian_norm_of_a_linear_orthogonal_recurrence_is_a_power(chapter, rad
 def test_identity_relu_keeps_the_norm_while_units_are_active(chapter):
     norms = chapter["jacobian_norms"](np.eye(5), np.full((20, 5), 0.1), "relu")
     np.testing.assert_allclose(norms, 1.0)
-
-
-def test_every_glue_citation_and_reference_of_the_page_exists():
-    text = CHAPTER.read_text(encoding="utf-8")
-    glued = set(re.findall(r'glue\("([^"]+)"', text))
-    used = set(re.findall(r"\{glue:text\}`([^`:]+)", text))
-    used |= set(re.findall(r"^```\{glue:figure\} (\S+)", text, re.M))
-    assert used <= glued, f"pasted but never glued: {sorted(used - glued)}"
-    for spec in re.findall(r"\{glue:text\}`[^`:]+:([^`]+)`", text):
-        example = 1.5 if spec[-1] in "eEfFgG%" else 1
-        format(example, spec)  # a typo such as ".1f}" would make the -W build fail
-    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
-    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
-    cited = {k.strip() for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text) for k in group.split(",")}
-    assert cited <= keys, f"missing from references.bib: {sorted(cited - keys)}"
-    pages = [page.read_text(encoding="utf-8") for page in (ROOT / "book").glob("*.md")]
-    labels = {label for page in pages for label in re.findall(r"^\(([\w-]+)\)=", page, re.M)}
-    refs = set(re.findall(r"\{ref\}`([^`<]+)`", text))
-    assert refs <= labels, f"unknown labels: {sorted(refs - labels)}"
-    figures = set(re.findall(r"^:name: (\S+)", text, re.M))
-    numrefs = set(re.findall(r"\{numref\}`([^`<]+)`", text))
-    assert numrefs <= figures, f"numref to a figure the page does not name: {sorted(numrefs - figures)}"
-    for target in re.findall(r"\{download\}`[^<`]*<([^>]+)>`", text):
-        assert (CHAPTER.parent / target).resolve().is_file(), target

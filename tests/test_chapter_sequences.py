@@ -6,7 +6,6 @@ change on the page is tested here, against values worked out by hand.
 
 import ast
 import pathlib
-import re
 
 import jupytext
 import numpy as np
@@ -60,28 +59,4 @@ def test_ngram_codes_are_one_code_per_window(chapter):
     chapter["V"] = 10  # the page sets V to its vocabulary size before using ngram_codes
     codes = chapter["ngram_codes"](np.array([1, 2, 3, 4]), 3)
     np.testing.assert_array_equal(codes, [123, 234])  # base-10 digits of the windows (1 2 3) and (2 3 4)
-
-
-def test_every_glue_citation_and_reference_of_the_page_exists():
-    text = CHAPTER.read_text(encoding="utf-8")
-    glued = set(re.findall(r'glue\("([^"]+)"', text))
-    used = set(re.findall(r"\{glue:text\}`([^`:]+)", text))
-    used |= set(re.findall(r"^```\{glue:figure\} (\S+)", text, re.M))
-    assert used <= glued, f"pasted but never glued: {sorted(used - glued)}"
-    for spec in re.findall(r"\{glue:text\}`[^`:]+:([^`]+)`", text):
-        example = 1.5 if spec[-1] in "eEfFgG%" else 1
-        format(example, spec)  # a typo such as ".1f}" would make the -W build fail
-    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
-    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
-    cited = {k.strip() for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text) for k in group.split(",")}
-    assert cited <= keys, f"missing from references.bib: {sorted(cited - keys)}"
-    pages = [page.read_text(encoding="utf-8") for page in (ROOT / "book").glob("*.md")]
-    labels = {label for page in pages for label in re.findall(r"^\(([\w-]+)\)=", page, re.M)}
-    refs = set(re.findall(r"\{ref\}`([^`<]+)`", text))
-    assert refs <= labels, f"unknown labels: {sorted(refs - labels)}"
-    figures = set(re.findall(r"^:name: (\S+)", text, re.M))
-    numrefs = set(re.findall(r"\{numref\}`([^`<]+)`", text))
-    assert numrefs <= figures, f"numref to a figure the page does not name: {sorted(numrefs - figures)}"
-    for target in re.findall(r"\{download\}`[^<`]*<([^>]+)>`", text):
-        assert (CHAPTER.parent / target).resolve().is_file(), target
 
