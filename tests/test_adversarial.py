@@ -13,14 +13,13 @@ import csv
 import hashlib
 import os
 import shutil
-import socket
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from fixtures.adversarial.corpus import CASES, FORK_MARKER, HONEST, PWNED_NAME, build_corpus, solution_sources
+from net_helpers import CountingServer
 
 from course_lib.grading import sandbox
 from course_lib.grading.grade import grade_assignment
@@ -46,32 +45,6 @@ pytestmark = [
 ]
 
 
-class SolutionServer:
-    """A server on 127.0.0.1 that hands out the target's solution code and counts its connections."""
-
-    def __init__(self, payload):
-        self.payload = payload.encode()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            conn.sendall(self.payload)
-            conn.close()
-
-    def close(self):
-        self.sock.close()
-
-
 def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -94,7 +67,7 @@ def grade_corpus(base, cases, use_sandbox, workers):
             ROOT, NAME, submissions, dict(context, port=0), cases=[]
         )  # to learn the target
         target_solution = solution_sources(ROOT, NAME)[context["target"]]
-        server = SolutionServer(target_solution)
+        server = CountingServer(target_solution)
         shutil.rmtree(submissions)
         submissions.mkdir()
         context = build_corpus(ROOT, NAME, submissions, dict(context, port=server.port), cases=cases)

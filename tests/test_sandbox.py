@@ -10,14 +10,13 @@ The network probes only ever target 127.0.0.1 / localhost, where this test runs 
 import json
 import os
 import shutil
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from net_helpers import CountingServer
 
 from course_lib.grading import runner, sandbox
 from course_lib.grading.sandbox import Limits, execute_notebook
@@ -50,31 +49,6 @@ def timed(nb, **kwargs):
     start = time.monotonic()
     result = execute_notebook(nb, **kwargs)
     return result, time.monotonic() - start
-
-
-class CountingServer:
-    """A TCP server on 127.0.0.1 that counts the connections it accepts and answers each with a secret."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            conn.sendall(b"SECRET-FROM-THE-HOST")
-            conn.close()
-
-    def close(self):
-        self.sock.close()
 
 
 # A probe notebook: what can a submission see, write and reach? Each cell prints one JSON object.
