@@ -124,6 +124,16 @@ class CharLM(nn.Module):
         return tokens
 
 
+@torch.no_grad()
+def _predict_argmax(model, inputs, lengths) -> np.ndarray:
+    """The arg-max of ``model(inputs, lengths)`` over its last axis, in eval mode, as a NumPy array."""
+    was_training = model.training
+    model.eval()
+    logits = model(_as_long(inputs, _device_of(model)), lengths)
+    model.train(was_training)
+    return logits.argmax(dim=-1).cpu().numpy()
+
+
 class Tagger(nn.Module):
     """Embedding -> (bi)recurrent layer(s) -> linear: one label per token (BIO slots, POS tags, copy task)."""
 
@@ -148,14 +158,9 @@ class Tagger(nn.Module):
         targets = _as_long(batch["targets"], device)
         return F.cross_entropy(logits[mask], targets[mask]), int(mask.sum()), None
 
-    @torch.no_grad()
     def predict(self, inputs, lengths) -> np.ndarray:
         """Most probable tag of every token, (N, T) int64 (values at padding are meaningless)."""
-        was_training = self.training
-        self.eval()
-        logits = self(_as_long(inputs, _device_of(self)), lengths)
-        self.train(was_training)
-        return logits.argmax(dim=-1).cpu().numpy()
+        return _predict_argmax(self, inputs, lengths)
 
 
 class Classifier(nn.Module):
@@ -194,14 +199,9 @@ class Classifier(nn.Module):
         targets = _as_long(batch["targets"], device)
         return F.cross_entropy(logits, targets), len(targets), None
 
-    @torch.no_grad()
     def predict(self, inputs, lengths) -> np.ndarray:
         """Most probable class of every sequence, (N,) int64."""
-        was_training = self.training
-        self.eval()
-        logits = self(_as_long(inputs, _device_of(self)), lengths)
-        self.train(was_training)
-        return logits.argmax(dim=-1).cpu().numpy()
+        return _predict_argmax(self, inputs, lengths)
 
 
 class SequenceRegressor(nn.Module):
