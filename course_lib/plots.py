@@ -33,6 +33,20 @@ def _axes(ax, figsize=(6, 4)):
     return ax
 
 
+def _finish(ax, xlabel, ylabel, title=None, logx=False, logy=False):
+    """Axis labels, log scales, legend and title: the last lines of every curve plot."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def plot_history(history: dict, metric: str = "loss", ax=None, title: str | None = None, logy: bool = False):
     """Training and validation curves against the epoch, from ``train_torch`` / ``train_numpy``'s history.
 
@@ -51,14 +65,7 @@ def plot_history(history: dict, metric: str = "loss", ax=None, title: str | None
             ax.plot(epochs[: len(values)], values, style, label=label, markersize=3)
     if history.get("best_epoch"):
         ax.axvline(history["best_epoch"], color="grey", linestyle=":", label="best epoch")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    if logy:
-        ax.set_yscale("log")
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, "epoch", metric, title, logy=logy)
 
 
 def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: str | None = None,
@@ -67,14 +74,7 @@ def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: st
     ax = _axes(ax)
     for name, history in histories.items():
         ax.plot(history["epoch"][: len(history[metric])], history[metric], "o-", markersize=3, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric.replace("_", " "))
-    if logy:
-        ax.set_yscale("log")
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, "epoch", metric.replace("_", " "), title, logy=logy)
 
 
 def plot_ngram_orders(rows: list[dict], ax=None, title: str | None = None):
@@ -140,13 +140,4 @@ def plot_curves(x, curves: dict, xlabel: str = "", ylabel: str = "", ax=None, ti
         ax.plot(x, values, "o-", markersize=3, label=str(name))
     if baseline is not None:
         ax.axhline(baseline, color="black", linestyle="--", label=baseline_label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, xlabel, ylabel, title, logx=logx, logy=logy)
