@@ -5,13 +5,12 @@ change on the page is tested here. Gradients are checked against PyTorch autogra
 analytic values, never against the code under test.
 """
 
-import ast
 import pathlib
 
-import jupytext
 import numpy as np
 import pytest
 import torch
+from book_helpers import chapter_namespace
 
 from course_lib.gradcheck import rel_error
 from course_lib.nn_numpy import rnn_backward, rnn_forward
@@ -21,23 +20,9 @@ CHAPTER = ROOT / "book" / "03-bptt.md"
 TOLERANCE = 1e-10  # float64 agreement of two exact computations of the same gradient
 
 
-def chapter_namespace():
-    """Run the chapter's import cell and every function definition of the page; return their namespace.
-
-    Only the ``def`` statements of the other cells are run (picked with ``ast``): the experiments are not.
-    """
-    cells = [c for c in jupytext.read(CHAPTER).cells if c.cell_type == "code"]
-    namespace = {}
-    exec(cells[0].source, namespace)
-    for cell in cells[1:]:
-        definitions = [node for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
-        exec(compile(ast.Module(body=definitions, type_ignores=[]), str(CHAPTER), "exec"), namespace)
-    return namespace
-
-
 @pytest.fixture(scope="module")
 def chapter():
-    return chapter_namespace()
+    return chapter_namespace(CHAPTER)
 
 
 def random_rnn(seed, N=3, T=6, D=4, H=5):

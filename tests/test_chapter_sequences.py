@@ -4,34 +4,19 @@ The chapter's functions are taken from the page itself (its import cell and ever
 change on the page is tested here, against values worked out by hand.
 """
 
-import ast
 import pathlib
 
-import jupytext
 import numpy as np
 import pytest
+from book_helpers import chapter_namespace
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "01-sequences.md"
 
 
-def chapter_namespace():
-    """Run the chapter's import cell and every function definition of the page; return their namespace.
-
-    Only the ``def`` statements of the other cells are run (picked with ``ast``), not the experiments.
-    """
-    cells = [c for c in jupytext.read(CHAPTER).cells if c.cell_type == "code"]
-    namespace = {}
-    exec(cells[0].source, namespace)
-    for cell in cells[1:]:
-        definitions = [node for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
-        exec(compile(ast.Module(body=definitions, type_ignores=[]), str(CHAPTER), "exec"), namespace)
-    return namespace
-
-
 @pytest.fixture(scope="module")
 def chapter():
-    return chapter_namespace()
+    return chapter_namespace(CHAPTER)
 
 
 def test_perplexity(chapter):
