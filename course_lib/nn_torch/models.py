@@ -167,15 +167,16 @@ class Classifier(nn.Module):
     """Embedding -> recurrent layer(s) -> pooling -> linear: one label per sequence.
 
     pooling "last": the final hidden state (both directions' final states if bidirectional);
-    "mean": the mean of the outputs over the real (unpadded) steps.
+    "mean": the mean of the outputs over the real (unpadded) steps; "max": their element-wise maximum over the
+    real steps (each feature reports its strongest evidence anywhere in the sequence).
     """
 
     def __init__(self, vocab_size: int, num_classes: int, embed_size: int = 64, hidden_size: int = 128,
                  cell: str = "lstm", num_layers: int = 1, bidirectional: bool = False, pooling: str = "last",
                  dropout: float = 0.0):
         super().__init__()
-        if pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
+        if pooling not in ("last", "mean", "max"):
+            raise ValueError(f"pooling must be 'last', 'mean' or 'max', got {pooling!r}")
         self.pooling, self.num_directions = pooling, 2 if bidirectional else 1
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.recurrent = make_recurrent(cell, embed_size, hidden_size, num_layers, bidirectional, dropout)
@@ -187,9 +188,14 @@ class Classifier(nn.Module):
         outputs, state = _run_packed(self.recurrent, self.dropout(self.embedding(X)), lengths)
         if self.pooling == "last":
             pooled = _final_hidden(state, self.num_directions)
-        else:
+        elif self.pooling == "mean":
             lengths_t = torch.as_tensor(np.asarray(lengths), dtype=outputs.dtype, device=outputs.device)
             pooled = outputs.sum(dim=1) / lengths_t[:, None]  # padding outputs are zero
+        else:
+            steps = torch.arange(outputs.shape[1], device=outputs.device)
+            lengths_t = torch.as_tensor(np.asarray(lengths), device=outputs.device)
+            padding = steps[None, :] >= lengths_t[:, None]  # (N, T)
+            pooled = outputs.masked_fill(padding[:, :, None], float("-inf")).amax(dim=1)
         return self.output(self.dropout(pooled))
 
     def loss(self, batch, state=None):
