@@ -51,6 +51,17 @@ def choose_device(device: str | None = None):
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def bfloat16_is_fast(device) -> bool:
+    """Whether autocasting to bfloat16 speeds training up on this device: a CUDA GPU that supports it, or a CPU
+    with native bfloat16 instructions (AVX-512 BF16 / AMX; elsewhere PyTorch emulates them, which is slower)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 # ------------------------------------------------------------------------------------------------- metrics
 
 
@@ -184,7 +195,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
                 optimizer=None, step: Callable | None = None, clip_norm: float | None = None,
                 patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
                 max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter) -> dict:
+                desc: str = "training", clock: Callable = time.perf_counter, lr_decay: float = 1.0,
+                bfloat16: bool = False) -> dict:
     """Train a PyTorch model with Adam (or the given optimizer), validating after every epoch.
 
     Inputs:
@@ -203,6 +215,10 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
     - clock: what max_seconds and history["seconds"] measure: wall time (default), or e.g.
       ``time.process_time`` (CPU seconds of this process, all threads), which does not depend on how busy the
       machine is
+    - lr_decay: multiply the learning rate by this after every epoch (1: constant)
+    - bfloat16: run the forward pass under ``torch.autocast`` in bfloat16 (weights and optimizer stay float32):
+      about 1.5x more steps per second on CPUs with AVX-512 BF16 and on recent GPUs (``bfloat16_is_fast``);
+      validation stays in float32
 
     Returns:
     - history: dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
@@ -216,6 +232,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
         set_seed(seed)
     step = step or (lambda m, batch, state: m.loss(batch, state))
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, lr_decay) if lr_decay != 1.0 else None
+    device_type = next(model.parameters()).device.type
     history, stopper, best_weights = _new_history(), _EarlyStopping(patience), None
     started = clock()
     for epoch in range(1, epochs + 1):
@@ -224,7 +242,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
         bar = tqdm(_epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress,
                    leave=False)
         for batch in bar:
-            loss, num_items, new_state = step(model, batch, state)
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bfloat16):
+                loss, num_items, new_state = step(model, batch, state)
             optimizer.zero_grad()
             loss.backward()
             if clip_norm is not None:
@@ -244,6 +263,8 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
                 best_weights = copy.deepcopy(model.state_dict())
         extra = metrics(model) if metrics else None
         _record(history, epoch, total / max(count, 1), val_loss, extra, clock() - started)
+        if scheduler is not None:
+            scheduler.step()
         if stopper.should_stop:
             history["stopped_early"] = True
             break
@@ -298,7 +319,8 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
                 lr: float = 1e-2, optimizer: str | Callable = "adam", clip_norm: float | None = None,
                 patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
                 max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter) -> dict:
+                desc: str = "training", clock: Callable = time.perf_counter, lr_decay: float = 1.0,
+                bfloat16: bool = False) -> dict:
     """Train a NumPy model whose parameters are a dict of arrays, updated in place.
 
     Inputs:

@@ -274,3 +274,33 @@ def test_torch_loop_carries_the_state_detached():
     received.clear()
     train_torch(model, [1.0, 2.0], epochs=1, carry_state=False, lr=0.0, step=step, progress=False)
     assert received == [None, None]
+
+
+def test_learning_rate_decays_once_per_epoch():
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    seen = []
+
+    def step(model, batch, state):
+        seen.append(optimizer.param_groups[0]["lr"])
+        return model(torch.ones(1, 2)).pow(2).mean(), 1, None
+
+    train_torch(model, [0, 1], epochs=3, optimizer=optimizer, lr_decay=0.5, step=step, progress=False)
+    assert seen == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+
+
+def test_bfloat16_autocasts_the_forward_pass_and_still_learns():
+    X, y = synthetic.adding_problem(600, seq_len=8, seed=0)
+    torch.manual_seed(0)
+    model = SequenceRegressor(2, hidden_size=16, cell="gru")
+    dtypes = {True: set(), False: set()}  # training?, dtypes a layer computes in inside the step
+
+    def step(model, batch, state):
+        dtypes[model.training].add(model.output(torch.zeros(1, 16)).dtype)
+        return model.loss(batch, state)
+
+    train = [(X[i : i + 50], y[i : i + 50]) for i in range(0, 500, 50)]
+    before, after, _ = _short_run(model, train, [(X[500:], y[500:])], epochs=5, lr=1e-2, step=step, bfloat16=True)
+    assert dtypes == {True: {torch.bfloat16}, False: {torch.float32}}  # validation stays float32
+    assert model.output.weight.dtype == torch.float32  # the weights stay float32
+    assert after < 0.5 * before
