@@ -38,7 +38,7 @@ def test_results_script_runs_every_task_and_fills_the_table(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     rows = _table_rows(completed.stdout)
     models = {}
-    for task, model, metric, value, baseline, baseline_value, seconds, _note in rows:
+    for task, model, _metric, value, baseline, baseline_value, seconds, _note in rows:
         models.setdefault(task, set()).add(model)
         assert math.isfinite(float(value)) and math.isfinite(float(baseline_value))
         assert float(seconds) >= 0
