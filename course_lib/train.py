@@ -52,8 +52,8 @@ def choose_device(device: str | None = None):
 
 
 def bfloat16_is_fast(device) -> bool:
-    """Whether autocasting to bfloat16 speeds training up on this device: a CUDA GPU that supports it, or a CPU
-    with native bfloat16 instructions (AVX-512 BF16 / AMX; elsewhere PyTorch emulates them, which is slower)."""
+    """Whether this device computes in bfloat16 natively, so that autocasting to it can speed training up: a CUDA
+    GPU that supports it, or a CPU with bfloat16 instructions (AVX-512 BF16 or AMX); elsewhere it is emulated."""
     import torch
 
     device = torch.device(device)
@@ -216,9 +216,9 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
       ``time.process_time`` (CPU seconds of this process, all threads), which does not depend on how busy the
       machine is
     - lr_decay: multiply the learning rate by this after every epoch (1: constant)
-    - bfloat16: run the forward pass under ``torch.autocast`` in bfloat16 (weights and optimizer stay float32):
-      about 1.5x more steps per second on CPUs with AVX-512 BF16 and on recent GPUs (``bfloat16_is_fast``);
-      validation stays in float32
+    - bfloat16: run the forward pass under ``torch.autocast`` in bfloat16 (weights and optimizer stay float32;
+      validation stays in float32). Worth it where ``bfloat16_is_fast``: on this project's AVX-512 BF16 CPU the
+      character language model of ``benchmarks/results.py`` takes 1.5x more steps per second
 
     Returns:
     - history: dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
@@ -319,8 +319,7 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
                 lr: float = 1e-2, optimizer: str | Callable = "adam", clip_norm: float | None = None,
                 patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
                 max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter, lr_decay: float = 1.0,
-                bfloat16: bool = False) -> dict:
+                desc: str = "training", clock: Callable = time.perf_counter) -> dict:
     """Train a NumPy model whose parameters are a dict of arrays, updated in place.
 
     Inputs:
