@@ -108,8 +108,11 @@ def lm_model(budget, device, bfloat16, cell):
                           epochs=1000, lr=LM_LEARNING_RATE[cell], lr_decay=0.8, clip_norm=1.0, carry_state=True,
                           max_seconds=budget, progress=False, clock=CLOCK, desc=cell, bfloat16=bfloat16)
     test_ppl = perplexity(evaluate_torch(model, test_batches, carry_state=True))
+    # The last epoch's training perplexity (over the text it revisits), to compare with the held-out one.
+    train_ppl = perplexity(history["train_loss"][-1])
     return [row(LM_TASK, f"{cell.upper()} 256", "test perplexity", test_ppl, history["seconds"][-1],
-                f"{history['steps']} steps of 32x64 chars" + (", bfloat16" if bfloat16 else ""))]
+                f"{history['steps']} steps of 32x64 chars{', bfloat16' if bfloat16 else ''}, "
+                f"training perplexity {train_ppl:.1f} in the last epoch")]
 
 
 # --------------------------------------------------------------------------------------------- POS tagging
