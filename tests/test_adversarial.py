@@ -11,7 +11,6 @@ that they are real attacks, so that their scoring nothing in the sandbox means s
 
 import csv
 import hashlib
-import os
 import shutil
 import sqlite3
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.adversarial.corpus import CASES, FORK_MARKER, HONEST, PWNED_NAME, build_corpus, solution_sources
-from net_helpers import CountingServer
+from net_helpers import CountingServer, processes_running
 
 from course_lib.grading import sandbox
 from course_lib.grading.grade import grade_assignment
@@ -195,14 +194,7 @@ def test_no_connection_leaves_the_sandbox(attacked):
 
 
 def test_no_process_outlives_its_submission(attacked):
-    leftovers = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if FORK_MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                leftovers.append(pid)
-        except OSError:
-            pass
-    assert leftovers == []
+    assert processes_running(FORK_MARKER) == []
 
 
 def test_the_attacks_with_a_payoff_do_pay_off_without_the_sandbox(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from net_helpers import CountingServer
+from net_helpers import CountingServer, processes_running
 
 from course_lib.grading import runner, sandbox
 from course_lib.grading.sandbox import Limits, execute_notebook
@@ -340,14 +340,7 @@ def test_a_fork_bomb_is_bounded_and_no_process_outlives_the_run():
     assert children < FAST.max_processes
     assert elapsed < 30
     time.sleep(0.5)
-    leftovers = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                leftovers.append(pid)
-        except OSError:
-            pass
-    assert leftovers == []
+    assert processes_running(marker) == []
 
 
 @needs_sandbox
