@@ -9,14 +9,19 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := _static/mathjax/tex-chtml.js
 PORT    ?= 8000
 
-.PHONY: help venv book test test-fast serve release lint clean
+.PHONY: help venv system-packages book test test-fast serve release lint clean distclean
 
 help:
-	@echo "make book     build the website into _build/html (warnings are errors)"
-	@echo "make test     build the book, then run the whole test suite"
-	@echo "make serve    serve the built site on http://127.0.0.1:$(PORT)"
-	@echo "make release  regenerate exercises/ from solutions/"
-	@echo "make lint     ruff"
+	@echo "make book       build the website into _build/html (warnings are errors)"
+	@echo "make test       build the book, then run the whole test suite"
+	@echo "make test-fast  the test suite without rebuilding the book (tests that need the site are deselected)"
+	@echo "make venv       create or update .venv from the pinned versions in constraints.txt"
+	@echo "make system-packages  install the Debian packages the tests need (chromium, bubblewrap, postgresql, npm, a CJK font)"
+	@echo "make serve      serve the built site on http://127.0.0.1:$(PORT)"
+	@echo "make release    regenerate exercises/ from solutions/"
+	@echo "make lint       ruff"
+	@echo "make clean      remove what the build generated (_build, the site's MathJax copy)"
+	@echo "make distclean  clean, and remove .venv too"
 
 venv: $(STAMP)
 
@@ -28,6 +33,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
+# Chromium, bubblewrap, PostgreSQL, npm and a CJK font come from Debian; the script installs them as root (or with
+# passwordless sudo), or stops with the one command to run. COURSE_SKIP_SYSTEM_PACKAGES=1 skips it.
+system-packages:
+	@PYTHON=$(PYTHON) .ci/system-packages.sh test
+
 # MathJax 3 is served by the site itself (no CDN). Without npm the site falls back to the CDN, and says so.
 $(MATHJAX):
 	@if command -v npm >/dev/null 2>&1; then \
@@ -38,11 +48,13 @@ $(MATHJAX):
 	  echo "WARNING: npm not found: the site will load MathJax from a CDN and needs the internet to show maths."; \
 	fi
 
-book: $(STAMP) $(MATHJAX)
+book:
+	@PYTHON=$(PYTHON) .ci/system-packages.sh book
+	@$(MAKE) --no-print-directory $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "The website is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
-test: book
+test: system-packages book
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The test suite without rebuilding the book (tests that need the site are skipped if it is absent).
@@ -59,4 +71,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks
 
 clean:
-	rm -rf _build
+	rm -rf _build _static/mathjax .pytest_cache .ruff_cache .hypothesis
+	find course_lib tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv
