@@ -28,8 +28,13 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# constraints.txt pins every package, torch to its CPU build: no install step may pull CUDA.
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# constraints.txt pins every package, torch to its CPU build: no install step may pull CUDA. PyTorch publishes no
+	# "+cpu" builds for macOS, where the plain wheel is already CPU-only: drop the suffix there.
+	@if [ "$$(uname -s)" = Darwin ]; then sed 's/+cpu$$//' constraints.txt > $(VENV)/constraints.txt; \
+	 else cp constraints.txt $(VENV)/constraints.txt; fi
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e ".[dev]" || { \
+	  echo "If torch==2.13.0+cpu was not found, add PyTorch's CPU index:" \
+	       "PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make book"; exit 1; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
