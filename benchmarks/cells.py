@@ -1,123 +1,144 @@
 """Speed of the NumPy cells against torch.nn on the CPU: forward + backward of one batch, per cell.
 
-    .venv/bin/python benchmarks/cells.py [--repeats 20] [--threads 2]
+    .venv/bin/python benchmarks/cells.py [--repeats 20] [--rounds 3] [--threads 2] [--cells rnn lstm gru]
 
-Setting (issue 3): float32, N=32 sequences of T=35 steps, D=128 input features, H=256 hidden units,
-2 threads for both libraries, the median of repeated runs in one process after warm-up runs. NumPy and PyTorch
-are timed alternately, so that both see the same background load. The NumPy side runs ``*_forward`` then
-``*_backward`` (all gradients: x, h0, weights); the PyTorch side runs ``nn.RNN/LSTM/GRU`` and ``backward`` of
-the same weighted sum of its outputs, with x requiring a gradient too, so both do the same work.
-Prints one row per cell: the two medians in milliseconds, their ratio (NumPy / PyTorch; target <= 1.5) and the
-median of the per-pair ratios ("paired", steadier on a busy machine).
+Setting: float32, N=32 sequences of T=35 steps, D=128 input features, H=256 hidden units, the same number of threads
+for both libraries. The NumPy side runs ``*_forward`` then ``*_backward`` (all gradients: x, h0, weights); the PyTorch
+side runs ``nn.RNN/LSTM/GRU`` and ``backward`` of the same weighted sum of its outputs, with x requiring a gradient
+too, so both do the same work.
+
+**Each library is timed in a process of its own**, which imports only that library. Timing both in one process
+falsifies the ratio: the BLAS threads of NumPy are still spinning when PyTorch's start, and the two thread pools fight
+for the cores (measured on the 2-core machine: ``nn.LSTM`` took 29 ms alone and 54 ms beside NumPy). To share the
+machine's background load fairly, the processes alternate: ``--rounds`` rounds of (NumPy process, PyTorch process),
+each timing ``--repeats`` runs after warm-up. Prints, per cell, the median times of both libraries over all rounds,
+their ratio (NumPy / PyTorch), and the spread of the per-round ratios.
 """
 
 import argparse
-import functools
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20, help="timed runs per cell and library")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first")
-    parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch")
-    return parser.parse_args()
-
-
-ARGS = parse_args()
-# BLAS reads its thread count when it is loaded: set it before NumPy is imported.
-for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[variable] = str(ARGS.threads)
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout without installing
-from course_lib.nn_numpy import (  # noqa: E402
-    gru_backward,
-    gru_forward,
-    lstm_backward,
-    lstm_forward,
-    rnn_backward,
-    rnn_forward,
-)
 
 N, T, D, H = 32, 35, 128, 256
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def numpy_step(cell, x, h0, params, dh):
-    """One forward + backward of a NumPy cell."""
-    if cell == "rnn":
-        _, cache = rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])
-        return rnn_backward(dh, cache)
-    if cell == "lstm":
-        _, _, cache = lstm_forward(x, h0, h0, params["Wx"], params["Wh"], params["b"])
-        return lstm_backward(dh, cache)
-    _, cache = gru_forward(x, h0, params["Wx"], params["Wh"], params["bx"], params["bh"])
-    return gru_backward(dh, cache)
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per process (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating (NumPy, PyTorch) process pairs (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
+    parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES))
+    parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "CELL"), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
-def torch_step(module, x, dh):
-    """One forward + backward of a torch.nn cell (zeroed gradients, zero initial state)."""
-    module.zero_grad(set_to_none=True)
-    x.grad = None
-    output, _ = module(x)
-    output.backward(dh)
-
-
-def paired_timings(numpy_run, torch_run, repeats, warmup):
-    """Times (ms) of both runs, taken alternately so that each pair sees the same background load.
-
-    Returns the two medians and the median of the per-pair ratios (numpy / torch), which is steadier than the
-    ratio of the medians when other processes share the CPU.
-    """
-    for _ in range(warmup):
-        numpy_run()
-        torch_run()
-    numpy_times, torch_times = [], []
-    for _ in range(repeats):
-        for run, times in ((numpy_run, numpy_times), (torch_run, torch_times)):
-            start = time.perf_counter()
-            run()
-            times.append(1000 * (time.perf_counter() - start))
-    ratios = [a / b for a, b in zip(numpy_times, torch_times, strict=True)]
-    return statistics.median(numpy_times), statistics.median(torch_times), statistics.median(ratios)
-
-
-def main():
-    torch.set_num_threads(ARGS.threads)
-    rng = np.random.default_rng(0)
+def _inputs(np, cell, rng):
     x = rng.standard_normal((N, T, D)).astype(np.float32)
-    h0 = np.zeros((N, H), dtype=np.float32)
     dh = rng.standard_normal((N, T, H)).astype(np.float32)
-    x_torch = torch.from_numpy(x).requires_grad_()
-    dh_torch = torch.from_numpy(dh)
-    print(f"N={N} T={T} D={D} H={H}, float32, {ARGS.threads} threads, median of {ARGS.repeats} runs")
+    G = GATES[cell] * H
+    bound = 1 / np.sqrt(H)
+    params = {
+        "Wx": rng.uniform(-bound, bound, (D, G)).astype(np.float32),
+        "Wh": rng.uniform(-bound, bound, (H, G)).astype(np.float32),
+    }
+    for name in ("bx", "bh") if cell == "gru" else ("b",):
+        params[name] = rng.uniform(-bound, bound, G).astype(np.float32)
+    return x, dh, params
+
+
+def numpy_run(cell):
+    """A function that runs one forward + backward of the NumPy cell (this process imports NumPy only)."""
+    import numpy as np
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout without installing
+    from course_lib import nn_numpy
+
+    x, dh, p = _inputs(np, cell, np.random.default_rng(0))
+    h0 = np.zeros((N, H), dtype=np.float32)
+
+    def run():
+        if cell == "rnn":
+            _, cache = nn_numpy.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+            return nn_numpy.rnn_backward(dh, cache)
+        if cell == "lstm":
+            _, _, cache = nn_numpy.lstm_forward(x, h0, h0, p["Wx"], p["Wh"], p["b"])
+            return nn_numpy.lstm_backward(dh, cache)
+        _, cache = nn_numpy.gru_forward(x, h0, p["Wx"], p["Wh"], p["bx"], p["bh"])
+        return nn_numpy.gru_backward(dh, cache)
+
+    return run, np.__version__
+
+
+def torch_run(cell, threads):
+    """A function that runs one forward + backward of the torch.nn cell (this process never imports course_lib)."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    x, dh, _ = _inputs(np, cell, np.random.default_rng(0))
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, batch_first=True)
+    x_torch, dh_torch = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dh)
+
+    def run():
+        module.zero_grad(set_to_none=True)
+        x_torch.grad = None
+        output, _ = module(x_torch)
+        output.backward(dh_torch)
+
+    return run, torch.__version__
+
+
+def worker(args):
+    library, cell = args.worker
+    run, version = numpy_run(cell) if library == "numpy" else torch_run(cell, args.threads)
+    for _ in range(args.warmup):
+        run()
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        run()
+        times.append(1000 * (time.perf_counter() - start))
+    loaded = sorted(name for name in ("numpy", "torch") if name in sys.modules)
+    print(json.dumps({"version": version, "times_ms": times, "libraries_loaded": loaded}))
+
+
+def time_in_own_process(library, cell, args):
+    """Median time (ms) of one library's cell, measured in a fresh process that imports only that library."""
+    env = dict(os.environ)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[variable] = str(args.threads)  # BLAS reads its thread count when it is loaded
+    command = [sys.executable, __file__, "--worker", library, cell, "--repeats", str(args.repeats),
+               "--warmup", str(args.warmup), "--threads", str(args.threads)]
+    result = json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
+    return statistics.median(result["times_ms"]), result["version"]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        return worker(args)
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs, {date}")
-    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'paired':>8}")
-    for cell, module_class in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
-        G = GATES[cell] * H
-        bound = 1 / np.sqrt(H)
-        params = {
-            "Wx": rng.uniform(-bound, bound, (D, G)).astype(np.float32),
-            "Wh": rng.uniform(-bound, bound, (H, G)).astype(np.float32),
-        }
-        for name in ("bx", "bh") if cell == "gru" else ("b",):
-            params[name] = rng.uniform(-bound, bound, G).astype(np.float32)
-        module = module_class(D, H, batch_first=True)
-        numpy_ms, torch_ms, paired_ratio = paired_timings(
-            functools.partial(numpy_step, cell, x, h0, params, dh),
-            functools.partial(torch_step, module, x_torch, dh_torch),
-            ARGS.repeats,
-            ARGS.warmup,
-        )
-        row = f"{cell:<6}{numpy_ms:>10.1f}{torch_ms:>10.1f}{numpy_ms / torch_ms:>8.2f}{paired_ratio:>8.2f}"
-        print(row, flush=True)
+    print(f"N={N} T={T} D={D} H={H}, float32, {args.threads} threads, {args.rounds} rounds x {args.repeats} runs, "
+          f"each library in its own process; {os.cpu_count()} CPUs, {date}")
+    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'rounds':>16}")
+    versions = {}
+    for cell in args.cells:
+        numpy_ms, torch_ms = [], []
+        for _ in range(args.rounds):
+            ms, versions["numpy"] = time_in_own_process("numpy", cell, args)
+            numpy_ms.append(ms)
+            ms, versions["torch"] = time_in_own_process("torch", cell, args)
+            torch_ms.append(ms)
+        ratios = [a / b for a, b in zip(numpy_ms, torch_ms, strict=True)]
+        a, b = statistics.median(numpy_ms), statistics.median(torch_ms)
+        print(f"{cell:<6}{a:>10.1f}{b:>10.1f}{a / b:>8.2f}{f'{min(ratios):.2f}-{max(ratios):.2f}':>16}", flush=True)
+    print(f"numpy {versions['numpy']}, torch {versions['torch']}")
 
 
 if __name__ == "__main__":
