@@ -6,7 +6,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
-MATHJAX := _static/mathjax/tex-chtml.js
+MATHJAX := _mathjax/mathjax/tex-chtml.js
 PORT    ?= 8000
 
 .PHONY: help venv system-packages book test test-fast serve release lint clean distclean
@@ -43,12 +43,15 @@ $(STAMP): pyproject.toml constraints.txt
 system-packages:
 	@PYTHON=$(PYTHON) .ci/system-packages.sh test
 
-# MathJax 3 is served by the site itself (no CDN). Without npm the site falls back to the CDN, and says so.
+# MathJax 3 is served by the site itself (no CDN), from _build/html/mathjax/ (copied there through html_extra_path,
+# so that Jupyter Book does not add every one of its scripts to every page, as it does for whatever is in _static).
+# Without npm the site falls back to the CDN, and says so.
 $(MATHJAX):
+	@rm -rf _static/mathjax  # where older versions of this Makefile put it
 	@if command -v npm >/dev/null 2>&1; then \
 	  rm -rf _build/npm && mkdir -p _build/npm && \
 	  npm install --silent --no-audit --no-fund --prefix _build/npm mathjax@$(MATHJAX_VERSION) && \
-	  mkdir -p _static/mathjax && cp -r _build/npm/node_modules/mathjax/es5/. _static/mathjax/ ; \
+	  mkdir -p _mathjax/mathjax && cp -r _build/npm/node_modules/mathjax/es5/. _mathjax/mathjax/ ; \
 	else \
 	  echo "WARNING: npm not found: the site will load MathJax from a CDN and needs the internet to show maths."; \
 	fi
@@ -76,7 +79,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks
 
 clean:
-	rm -rf _build _static/mathjax .pytest_cache .ruff_cache .hypothesis
+	rm -rf _build _mathjax _static/mathjax .pytest_cache .ruff_cache .hypothesis
 	find course_lib tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -96,6 +96,57 @@ def test_maths_is_typeset_by_local_mathjax(browser, site_url, path):
     assert not blocked, f"{path} tried to load from outside the site: {blocked[:3]}"
 
 
+def _toc_pages():
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [f"{toc['root']}.html"] + [f"{ch['file']}.html" for part in toc["parts"] for ch in part["chapters"]]
+
+
+MAX_SCRIPT_FILES = 20  # a plain Jupyter Book page loads 15 script files
+MAX_LOCAL_JS_BYTES = 3_000_000
+
+
+@pytest.mark.parametrize("path", _toc_pages())
+def test_every_page_is_light_and_clean(browser, site_url, path):
+    """No uncaught JavaScript error, no request that fails, few scripts, little JavaScript, on every page."""
+    page = browser.new_page()
+    errors, failed, blocked, js_bytes = [], [], [], {}
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    def on_response(response):
+        if response.status >= 400:
+            failed.append(f"{response.status} {response.url}")
+        elif response.request.resource_type == "script":
+            js_bytes[response.url] = len(response.body())
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda request: failed.append(f"{request.failure} {request.url}"))
+    page.on("response", on_response)
+    page.route("**/*", only_local)
+    page.goto(f"{site_url}/{path}", wait_until="load")
+    if page.evaluate("document.querySelectorAll('.math').length") > 0:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("window.MathJax.startup.promise")
+        assert page.evaluate("document.querySelectorAll('mjx-container').length") > 0, f"{path}: maths not typeset"
+    page.wait_for_timeout(300)  # late errors of deferred scripts
+    script_files = page.evaluate("Array.from(document.scripts).filter(s => s.src).map(s => s.src)")
+    page.close()
+    assert not errors, f"{path}: JavaScript errors: {errors[:3]}"
+    failed = [f for f in failed if not any(b in f for b in blocked)]
+    assert not failed, f"{path}: requests that failed: {failed[:3]}"
+    assert len(script_files) <= MAX_SCRIPT_FILES, f"{path}: {len(script_files)} script files: {script_files}"
+    assert sum(js_bytes.values()) <= MAX_LOCAL_JS_BYTES, f"{path}: {sum(js_bytes.values())} bytes of JavaScript"
+    assert not blocked, f"{path} tried to load from outside the site: {blocked[:3]}"
+
+
 @pytest.mark.parametrize("path", ["book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html"])
 def test_every_image_loads(browser, site_url, path):
     page, blocked = open_page(browser, site_url, path)
