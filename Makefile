@@ -6,7 +6,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
-MATHJAX := _mathjax/mathjax/tex-chtml.js
+SITE_EXTRA := _site_extra
+MATHJAX := $(SITE_EXTRA)/mathjax/tex-chtml.js
 PORT    ?= 8000
 
 .PHONY: help venv system-packages book test test-fast serve release lint clean distclean
@@ -43,7 +44,8 @@ $(STAMP): pyproject.toml constraints.txt
 system-packages:
 	@PYTHON=$(PYTHON) .ci/system-packages.sh test
 
-# MathJax 3 is served by the site itself (no CDN), from _build/html/mathjax/ (copied there through html_extra_path,
+# MathJax 3 is served by the site itself (no CDN), from _build/html/mathjax/ (copied there from _site_extra/ through
+# html_extra_path,
 # so that Jupyter Book does not add every one of its scripts to every page, as it does for whatever is in _static).
 # Without npm the site falls back to the CDN, and says so.
 $(MATHJAX):
@@ -51,7 +53,7 @@ $(MATHJAX):
 	@if command -v npm >/dev/null 2>&1; then \
 	  rm -rf _build/npm && mkdir -p _build/npm && \
 	  npm install --silent --no-audit --no-fund --prefix _build/npm mathjax@$(MATHJAX_VERSION) && \
-	  mkdir -p _mathjax/mathjax && cp -r _build/npm/node_modules/mathjax/es5/. _mathjax/mathjax/ ; \
+	  mkdir -p $(SITE_EXTRA)/mathjax && cp -r _build/npm/node_modules/mathjax/es5/. $(SITE_EXTRA)/mathjax/ ; \
 	else \
 	  echo "WARNING: npm not found: the site will load MathJax from a CDN and needs the internet to show maths."; \
 	fi
@@ -59,6 +61,9 @@ $(MATHJAX):
 book:
 	@PYTHON=$(PYTHON) .ci/system-packages.sh book
 	@$(MAKE) --no-print-directory $(STAMP) $(MATHJAX)
+	@# The site ships course_lib as a wheel with the pinned versions, so downloaded notebooks run anywhere.
+	@rm -rf $(SITE_EXTRA)/install && mkdir -p $(SITE_EXTRA)/install && cp constraints.txt $(SITE_EXTRA)/install/
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir $(SITE_EXTRA)/install . && rm -rf build
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "The website is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
@@ -79,7 +84,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks
 
 clean:
-	rm -rf _build _mathjax _static/mathjax .pytest_cache .ruff_cache .hypothesis
+	rm -rf _build $(SITE_EXTRA) _static/mathjax .pytest_cache .ruff_cache .hypothesis
 	find course_lib tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -190,3 +190,13 @@ def test_chapters_download_as_executed_notebooks():
         images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if "image/png" in o.get("data", {})]
         assert images, f"{chapter}: the downloadable notebook carries no executed figures"
+
+
+def test_the_site_ships_the_wheel_its_running_page_links_to():
+    import re
+
+    page = SITE / "book" / "running.html"
+    links = re.findall(r'href="(\.\./install/[^"]+)"', page.read_text(encoding="utf-8"))
+    assert any(link.endswith(".whl") for link in links) and any(link.endswith("constraints.txt") for link in links)
+    for link in links:
+        assert (page.parent / link).resolve().is_file(), f"running.html links to {link}, which the site does not ship"
