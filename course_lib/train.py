@@ -1,4 +1,4 @@
-"""Training loops for NumPy and PyTorch models, and the metrics the chapters report.
+"""Training loops for NumPy and PyTorch models (the metrics they report live in ``course_lib.metrics``).
 
 Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar,
 optional gradient clipping by global norm (chapter 3), a validation pass after every epoch, early stopping
@@ -29,6 +29,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib.data.batching import detach_state
+from course_lib.metrics import (  # noqa: F401  (re-exported: the chapters import them from here)
+    bio_spans,
+    exact_match,
+    mean_squared_error,
+    perplexity,
+    slot_f1,
+    token_accuracy,
+)
+from course_lib.nn_numpy.optim import SGD, Adam, clip_grad_norm
 
 # ------------------------------------------------------------------------------------------------- set-up
 
@@ -60,73 +69,6 @@ def bfloat16_is_fast(device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-# ------------------------------------------------------------------------------------------------- metrics
-
-
-def perplexity(mean_cross_entropy: float) -> float:
-    """exp of the mean cross-entropy per token (in nats)."""
-    return float(math.exp(mean_cross_entropy))
-
-
-def token_accuracy(predictions, targets, mask=None) -> float:
-    """Fraction of tokens whose predicted label equals the target, counting only where mask is True.
-
-    Inputs: predictions, targets: (N, T) or any equal shapes; mask: same shape, bool, or None (all tokens).
-    """
-    correct = np.asarray(predictions) == np.asarray(targets)
-    if mask is not None:
-        correct = correct[np.asarray(mask, dtype=bool)]
-    return float(correct.mean())
-
-
-def bio_spans(labels) -> set[tuple[str, int, int]]:
-    """The slots of a BIO label sequence as (slot, start, end) with end exclusive.
-
-    ['O', 'B-date', 'I-date', 'B-arrival'] -> {('date', 1, 3), ('arrival', 3, 4)}. An I- label that does not
-    continue a span of its own slot starts a new span (the usual, lenient reading of broken BIO).
-    """
-    spans = set()
-    current, start = None, 0
-    for position, label in enumerate(list(labels) + ["O"]):
-        prefix, _, slot = label.partition("-")
-        continues = prefix == "I" and slot == current
-        if current is not None and not continues:
-            spans.add((current, start, position))
-            current = None
-        if prefix in ("B", "I") and not continues:
-            current, start = slot, position
-    return spans
-
-
-def slot_f1(predicted_sequences, gold_sequences) -> dict[str, float]:
-    """Span-level precision, recall and F1 of slot filling: a slot counts only if its type, start and end
-    are all right (the CoNLL convention).
-
-    Inputs: two lists of label sequences (lists of BIO strings), paired.
-    Returns: {"precision", "recall", "f1"}.
-    """
-    true_positives = num_predicted = num_gold = 0
-    for predicted, gold in zip(predicted_sequences, gold_sequences, strict=True):
-        predicted_spans, gold_spans = bio_spans(predicted), bio_spans(gold)
-        true_positives += len(predicted_spans & gold_spans)
-        num_predicted += len(predicted_spans)
-        num_gold += len(gold_spans)
-    precision = true_positives / num_predicted if num_predicted else 0.0
-    recall = true_positives / num_gold if num_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
-def exact_match(predicted_sequences, gold_sequences) -> float:
-    """Fraction of sequences predicted entirely right (e.g. a whole decoded date)."""
-    pairs = list(zip(predicted_sequences, gold_sequences, strict=True))
-    return float(np.mean([list(p) == list(g) for p, g in pairs]))
-
-
-def mean_squared_error(predictions, targets) -> float:
-    return float(np.mean((np.asarray(predictions, dtype=float) - np.asarray(targets, dtype=float)) ** 2))
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -279,53 +221,22 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
 # ------------------------------------------------------------------------------------------------- NumPy
 
 
-def clip_by_global_norm(grads: dict, max_norm: float) -> float:
-    """Scale all gradients (in place) so that their joint L2 norm is at most max_norm; returns the norm
-    before."""
-    norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
-    if norm > max_norm:
-        for g in grads.values():
-            g *= max_norm / (norm + 1e-12)
-    return norm
-
-
-class _Adam:
-    """Adam (Kingma & Ba 2015) on a dict of NumPy arrays, updated in place."""
-
-    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
-        self.m, self.v = {}, {}
-
-    def __call__(self, params, grads):
-        self.t += 1
-        for name, g in grads.items():
-            m = self.m.setdefault(name, np.zeros_like(g))
-            v = self.v.setdefault(name, np.zeros_like(g))
-            m[...] = self.beta1 * m + (1 - self.beta1) * g
-            v[...] = self.beta2 * v + (1 - self.beta2) * g * g
-            m_hat = m / (1 - self.beta1**self.t)
-            v_hat = v / (1 - self.beta2**self.t)
-            params[name] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
-def _sgd(lr):
-    def update(params, grads):
-        for name, g in grads.items():
-            params[name] -= lr * g
-    return update
-
-
 def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *, epochs: int = 10,
                 lr: float = 1e-2, optimizer: str | Callable = "adam", clip_norm: float | None = None,
                 patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
                 max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter) -> dict:
+                desc: str = "training", clock: Callable = time.perf_counter,
+                val_step: Callable | None = None) -> dict:
     """Train a NumPy model whose parameters are a dict of arrays, updated in place.
 
     Inputs:
     - params: dict name -> array
     - step: function (params, batch, state) -> (mean_loss, grads, num_items, new_state)
-    - optimizer: "adam", "sgd", or a function (params, grads) that updates params in place
+    - optimizer: "adam", "sgd" (``course_lib.nn_numpy.optim``'s Adam and SGD), or a function (params, grads) that
+      updates params in place
+    - clip_norm: clip the gradients by their global norm (``course_lib.nn_numpy.clip_grad_norm``, as PyTorch does)
+    - val_step: function (params, batch, state) -> (mean_loss, num_items, new_state) for validation, which needs no
+      gradients; None uses ``step`` and discards its gradients (a wasted backward pass)
     - the other inputs as in ``train_torch``; ``metrics`` receives params
 
     Returns:
@@ -333,7 +244,11 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
     """
     if seed is not None:
         np.random.seed(seed)
-    update = optimizer if callable(optimizer) else {"adam": _Adam, "sgd": _sgd}[optimizer](lr)
+    if callable(optimizer):
+        update = optimizer
+    else:
+        rule = {"adam": Adam, "sgd": SGD}[optimizer](params, lr=lr)
+        update = lambda _, grads: rule.step(grads)  # noqa: E731
     history, stopper, best_params = _new_history(), _EarlyStopping(patience), None
     started = clock()
     for epoch in range(1, epochs + 1):
@@ -343,7 +258,7 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
         for batch in bar:
             loss, grads, num_items, new_state = step(params, batch, state)
             if clip_norm is not None:
-                clip_by_global_norm(grads, clip_norm)
+                clip_grad_norm(grads, clip_norm)
             update(params, grads)
             history["steps"] += 1
             state = new_state if carry_state else None
@@ -356,7 +271,10 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
         if val_batches is not None:
             val_total, val_count, state = 0.0, 0, None
             for batch in _epoch_batches(val_batches, epoch):
-                loss, _, num_items, new_state = step(params, batch, state)
+                if val_step is not None:
+                    loss, num_items, new_state = val_step(params, batch, state)
+                else:
+                    loss, _, num_items, new_state = step(params, batch, state)
                 val_total += float(loss) * num_items
                 val_count += num_items
                 state = new_state if carry_state else None

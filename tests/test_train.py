@@ -15,7 +15,6 @@ from course_lib.nn_torch.models import CharLM, Classifier, Seq2Seq, SequenceRegr
 from course_lib.train import (
     bio_spans,
     choose_device,
-    clip_by_global_norm,
     evaluate_torch,
     exact_match,
     mean_squared_error,
@@ -52,13 +51,32 @@ def test_simple_metrics_by_hand():
     assert perplexity(math.log(50)) == pytest.approx(50)
 
 
-def test_clip_by_global_norm():
-    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[0.0, 4.0]])}
-    assert clip_by_global_norm(grads, 1.0) == pytest.approx(5.0)
-    np.testing.assert_allclose(grads["a"], [0.6, 0.0])
-    np.testing.assert_allclose(grads["b"], [[0.0, 0.8]])
-    assert clip_by_global_norm(grads, 10.0) == pytest.approx(1.0)
-    np.testing.assert_allclose(grads["b"], [[0.0, 0.8]])
+def test_the_numpy_loop_clips_and_steps_with_the_library_optimisers():
+    params = {"w": np.zeros(2)}
+    huge = {"w": np.array([300.0, 400.0])}  # norm 500
+
+    def step(params, batch, state):
+        return 1.0, {"w": huge["w"].copy()}, 1, None
+
+    train_numpy(params, step, ["batch"], epochs=1, lr=1.0, optimizer="sgd", clip_norm=5.0, progress=False)
+    # one SGD step of lr 1 along the clipped gradient: the norm of the step is 5 (PyTorch's rule: 5 / (500 + 1e-6))
+    np.testing.assert_allclose(params["w"], -np.array([3.0, 4.0]) * 500 / (500 + 1e-6), rtol=1e-12)
+
+
+def test_numpy_validation_needs_no_backward_pass():
+    calls = {"step": 0, "val_step": 0}
+
+    def step(params, batch, state):
+        calls["step"] += 1
+        return 0.5, {"w": np.zeros(1)}, 1, None
+
+    def val_step(params, batch, state):
+        calls["val_step"] += 1
+        return 0.25, 1, None
+
+    history = train_numpy({"w": np.zeros(1)}, step, ["a", "b"], ["v"], epochs=2, val_step=val_step, progress=False)
+    assert calls == {"step": 4, "val_step": 2}
+    assert history["val_loss"] == [0.25, 0.25]
 
 
 def test_device_choice():
