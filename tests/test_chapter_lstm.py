@@ -43,7 +43,9 @@ def _is_constant(node):
 @pytest.fixture(scope="module")
 def chapter():
     """The page's functions (book_helpers.chapter_namespace), plus its classes and literal constants."""
+    threads = torch.get_num_threads()
     namespace = chapter_namespace(CHAPTER)
+    torch.set_num_threads(threads)  # the page's import cell sets one thread: do not impose that on other tests
     for cell in (c for c in jupytext.read(CHAPTER).cells[1:] if c.cell_type == "code"):
         nodes = [n for n in ast.parse(cell.source).body if isinstance(n, ast.ClassDef) or _is_constant(n)]
         exec(compile(ast.Module(body=nodes, type_ignores=[]), str(CHAPTER), "exec"), namespace)
