@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_MODELS = {
     "char LM (People's Daily)": {"Kneser-Ney 5-gram", "RNN 256", "GRU 256", "LSTM 256"},
     "POS tagging": {"most frequent tag", "BiLSTM 2x128"},
-    "sentiment (reviews)": {"bag of char 1-2-grams", "LSTM 128, max over states"},
+    "sentiment (reviews)": {"TF-IDF char 1-3-grams + LR", "LSTM 128, max over states"},
     "slot filling, cue before": {"most frequent label", "unidirectional LSTM 64", "bidirectional LSTM 64"},
     "slot filling, cue after": {"most frequent label", "unidirectional LSTM 64", "bidirectional LSTM 64"},
     "adding problem, T = 100": {"always 1", "RNN 64", "LSTM 64", "GRU 64"},
