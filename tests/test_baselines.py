@@ -94,9 +94,30 @@ def test_longer_context_helps_on_a_predictable_stream():
     assert [row["possible_contexts"] for row in rows] == [1, 7, 49]
 
 
-def test_too_large_vocabulary_for_int64_codes_is_refused():
-    with pytest.raises(ValueError, match="int64"):
-        NGramLM(5, vocab_size=10_000)
+@pytest.mark.parametrize("n", [5, 8])
+def test_high_orders_with_a_large_vocabulary_match_the_slow_reference(n):
+    """V ** n is far beyond int64 here (10_000 ** 8 = 1e32); the ranked codes must still count exactly."""
+    rng = np.random.default_rng(3)
+    V = 10_000
+    alphabet = np.array([5, 17, 9_998, 4_321])  # few distinct tokens, so that long n-grams repeat
+    train = list(alphabet[rng.choice(4, size=300, p=[0.5, 0.3, 0.15, 0.05])]) + [5, 17, 9_998] * 12
+    model = NGramLM(n, V).fit(train)
+    for context in ([5, 17, 9_998, 5, 17, 9_998, 5], [4_321, 4_321, 5, 5, 17, 9_998, 5], [1, 2, 3, 4, 5, 6, 7]):
+        distribution = model.next_token_distribution(context)
+        assert abs(distribution.sum() - 1.0) < 1e-9
+        for word in [*alphabet, 0]:
+            expected = _reference_kneser_ney(train, n, V, context, word)
+            assert distribution[word] == pytest.approx(expected, rel=1e-10)
+
+
+def test_ngram_counts_are_the_training_counts_of_each_window():
+    train = [0, 1, 2, 0, 1, 2, 0, 1, 3]
+    model = NGramLM(3, vocab_size=5).fit(train)
+    counts = collections.Counter(tuple(train[i : i + 3]) for i in range(len(train) - 2))
+    stream = [0, 1, 2, 4, 0, 1, 3, 1]
+    expected = [counts[tuple(stream[i : i + 3])] for i in range(len(stream) - 2)]
+    assert expected == [2, 0, 0, 0, 1, 0]
+    np.testing.assert_array_equal(model.ngram_counts(stream), expected)
 
 
 def test_people_daily_character_perplexity_falls_with_n_under_kneser_ney():

@@ -96,3 +96,40 @@ def test_jacobian_norm_of_a_linear_orthogonal_recurrence_is_a_power(chapter, rad
 def test_identity_relu_keeps_the_norm_while_units_are_active(chapter):
     norms = chapter["jacobian_norms"](np.eye(5), np.full((20, 5), 0.1), "relu")
     np.testing.assert_allclose(norms, 1.0)
+
+
+def test_the_late_derivative_bug_passes_only_the_two_step_check(chapter):
+    """The page's claim about source 001's check: with two steps from h0 = 0 and a loss on the last state, an error
+    term that uses the next step's tanh' cannot be seen in dWh; with three steps it can."""
+    late = chapter["bptt_derivative_one_step_late"]
+    rng = np.random.default_rng(11)
+    for T, should_agree in [(2, True), (3, False)]:
+        x, Wx, Wh = rng.normal(size=(1, T, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2, 2))
+        h0, b = np.zeros((1, 2)), np.zeros(2)
+        dh = np.zeros((1, T, 2))
+        dh[0, -1] = 1.0
+        expected = torch_gradients(x, h0, Wx, Wh, b, dh)[3]
+        assert (rel_error(late(x, h0, Wx, Wh, b, dh), expected) < 1e-10) == should_agree, T
+
+
+def test_mean_tanh_slope(chapter):
+    mean_tanh_slope = chapter["mean_tanh_slope"]
+    assert mean_tanh_slope(np.zeros((4, 4)), np.zeros((5, 4))) == 1.0  # h stays 0, where tanh' = 1
+    assert mean_tanh_slope(np.zeros((4, 4)), np.full((5, 4), 20.0)) < 1e-10  # saturated: tanh'(20) ~ 1e-17
+    x_proj = np.array([[0.5], [0.5]])  # one unit, Wh = 0: h_t = tanh(0.5) at both steps
+    assert mean_tanh_slope(np.zeros((1, 1)), x_proj) == pytest.approx(1 - np.tanh(0.5) ** 2, rel=1e-12)
+
+
+def test_train_sum_task_clips_only_the_steps_above_the_threshold(chapter):
+    train = chapter["train_sum_task"]
+    losses, norms, radii, slopes = train(np.inf, seed=0, steps=4, T=5, H=6)
+    for array in (losses, norms, radii, slopes):
+        assert array.shape == (4,)
+    assert np.all((slopes > 0) & (slopes <= 1))
+    # a threshold above every norm changes nothing; a tiny one leaves the first step's loss and norm (measured before
+    # the first update) alone and changes every later step
+    same = train(float(norms.max()) * 2, seed=0, steps=4, T=5, H=6)
+    np.testing.assert_array_equal(same[0], losses)
+    tiny = train(1e-6, seed=0, steps=4, T=5, H=6)
+    assert tiny[0][0] == losses[0] and tiny[1][0] == norms[0]
+    assert np.all(tiny[0][1:] != losses[1:])

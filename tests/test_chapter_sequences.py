@@ -38,10 +38,3 @@ def test_one_hot(chapter):
     assert vectors.shape == (2, 2, 3)
     np.testing.assert_array_equal(vectors[0], [[0, 0, 1], [1, 0, 0]])
     np.testing.assert_array_equal(vectors.sum(axis=-1), np.ones((2, 2)))
-
-
-def test_ngram_codes_are_one_code_per_window(chapter):
-    chapter["V"] = 10  # the page sets V to its vocabulary size before using ngram_codes
-    codes = chapter["ngram_codes"](np.array([1, 2, 3, 4]), 3)
-    np.testing.assert_array_equal(codes, [123, 234])  # base-10 digits of the windows (1 2 3) and (2 3 4)
-

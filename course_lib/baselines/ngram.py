@@ -15,10 +15,12 @@ probabilities estimated by counting. Two ways to give unseen n-grams some probab
   P_0 = 1 / V. A context never seen falls back to P_{k-1} entirely. D_k = n1 / (n1 + 2 n2) (Ney et al.
   1994) from the numbers of n-grams seen once (n1) and twice (n2), kept inside [0.1, 0.9].
 
-Counting is vectorised: an n-gram of token indices is packed into one int64 "code" (base-V digits) so NumPy
-can sort and count them (``np.unique``) and look them up (``np.searchsorted``). That is why V ** n must
-stay below 2 ** 63 (n = 5 allows a vocabulary of about 6,000 tokens, enough for the People's Daily
-characters).
+Counting is vectorised. Every distinct k-gram seen in training gets a rank (its position in a sorted
+table), and a k-gram is stored as one int64 "code", rank(its first k - 1 tokens) * V + its last token, so
+NumPy can sort and count them (``np.unique``) and look them up (``np.searchsorted``). A code is below
+(number of distinct (k-1)-grams) * V, at most the training length times V, so any order n fits in int64;
+packing all n tokens as base-V digits instead would need V ** n < 2 ** 63 and stop at n = 5 for the
+People's Daily characters.
 """
 
 from __future__ import annotations
@@ -77,20 +79,10 @@ class NGramLM:
             raise ValueError(f"n must be at least 1, got {n}")
         if smoothing not in SMOOTHINGS:
             raise ValueError(f"smoothing must be one of {SMOOTHINGS}, got {smoothing!r}")
-        if float(vocab_size) ** n >= 2.0**63:
-            raise ValueError(f"vocab_size ** n = {vocab_size}**{n} does not fit the int64 n-gram codes; "
-                             "use a smaller n or a smaller vocabulary (raise min_freq)")
         self.n, self.vocab_size, self.smoothing, self.k, self.discount = n, vocab_size, smoothing, k, discount
         self.orders: list[_OrderCounts] = []  # orders[k - 1] holds the counts of order k
         self.discounts: list[float] = []
-
-    def _codes(self, ids: np.ndarray, order: int) -> np.ndarray:
-        """Codes of all n-grams of this order in a stream: one per window ids[i : i + order], (len(ids) -
-        order + 1,)."""
-        codes = ids[: len(ids) - order + 1].copy()
-        for offset in range(1, order):
-            codes = codes * self.vocab_size + ids[offset : len(ids) - order + 1 + offset]
-        return codes
+        self.distinct: list[np.ndarray] = []  # distinct[k - 1]: sorted codes of every k-gram seen, k < n
 
     def fit(self, ids) -> NGramLM:
         """Count the n-grams of a training stream of token indices, (L,). Returns self."""
@@ -99,17 +91,42 @@ class NGramLM:
             raise ValueError(f"fit needs a 1-D stream of at least n = {self.n} token indices")
         if ids.min() < 0 or ids.max() >= self.vocab_size:
             raise ValueError(f"token indices must lie in [0, {self.vocab_size})")
-        raw = [np.unique(self._codes(ids, order), return_counts=True) for order in range(1, self.n + 1)]
+        L, V = len(ids), self.vocab_size
+        # Order k: the code of the window ids[i : i + k] for every start i, then its distinct codes, their counts,
+        # the rank of every window among them (inverse) and the start of each one's first occurrence.
+        raw = []
+        rank_of_window = np.zeros(L, dtype=np.int64)  # order 0: the empty prefix, rank 0
+        for order in range(1, self.n + 1):
+            codes = rank_of_window[: L - order + 1] * V + ids[order - 1 :]
+            distinct, first, rank_of_window, counts = np.unique(
+                codes, return_index=True, return_inverse=True, return_counts=True)
+            raw.append((distinct, first, rank_of_window, counts))
+        self.distinct = [raw[order - 1][0] for order in range(1, self.n)]
         self.orders, self.discounts = [], []
         for order in range(1, self.n + 1):
-            codes, counts = raw[order - 1]
+            codes, _, ranks, counts = raw[order - 1]
             if self.smoothing == "kneser_ney" and order < self.n:
-                # Continuation count of a k-gram: in how many distinct (k+1)-grams it is the ending.
-                endings = raw[order][0] % self.vocab_size**order
-                codes, counts = np.unique(endings, return_counts=True)
-            self.orders.append(_OrderCounts(codes, counts, self.vocab_size))
+                # Continuation count of a k-gram: in how many distinct (k+1)-grams it is the ending. The ending of
+                # the (k+1)-gram that starts at i is the k-gram that starts at i + 1.
+                ending_ranks = ranks[raw[order][1] + 1]
+                ending_ranks, counts = np.unique(ending_ranks, return_counts=True)
+                codes = raw[order - 1][0][ending_ranks]
+            self.orders.append(_OrderCounts(codes, counts, V))
             self.discounts.append(self._estimate_discount(counts) if self.discount is None else self.discount)
         return self
+
+    def _rank(self, history: np.ndarray) -> np.ndarray:
+        """Rank among the distinct m-grams seen in training of each row of history, (M, m) -> (M,); -1 for a
+        row never seen in training or holding a -1 ("no token"). The empty history (m = 0) has rank 0."""
+        M, m = history.shape
+        rank = np.zeros(M, dtype=np.int64)
+        for column in range(m):
+            code = np.where(rank >= 0, rank * self.vocab_size + history[:, column], -1)
+            table = self.distinct[column]
+            position = np.minimum(np.searchsorted(table, code), len(table) - 1)
+            found = (rank >= 0) & (history[:, column] >= 0) & (table[position] == code)
+            rank = np.where(found, position, -1)
+        return rank
 
     @staticmethod
     def _estimate_discount(counts: np.ndarray) -> float:
@@ -136,11 +153,9 @@ class NGramLM:
         for order in range(1, self.n + 1):
             history = contexts[:, self.n - order :]  # the last order - 1 tokens, (M, order - 1)
             available = np.all(history >= 0, axis=1)
-            context_code = np.zeros(len(words), dtype=np.int64)
-            for column in range(order - 1):
-                context_code = context_code * V + np.maximum(history[:, column], 0)
+            context_code = self._rank(history)  # -1 (never seen) gives counts of 0 below
             counts = self.orders[order - 1]
-            count = counts.count(context_code * V + words)
+            count = counts.count(np.where(context_code >= 0, context_code * V + words, -1))
             total, types = counts.context_stats(context_code)
             seen = available & (total > 0)
             safe_total = np.where(seen, total, 1.0)
@@ -177,6 +192,17 @@ class NGramLM:
         row = np.array([-1] * (self.n - 1 - len(context)) + context, dtype=np.int64)
         contexts = np.tile(row, (self.vocab_size, 1)).reshape(self.vocab_size, self.n - 1)
         return self._probabilities(contexts, np.arange(self.vocab_size, dtype=np.int64))
+
+    def ngram_counts(self, ids) -> np.ndarray:
+        """How often each n-gram of a stream, ids[i : i + n], occurs in the training text: (L - n + 1,) for
+        ids (L,). A 0 marks an n-gram the model has never seen."""
+        if not self.orders:
+            raise RuntimeError("call fit before asking for counts")
+        windows = np.lib.stride_tricks.sliding_window_view(np.asarray(ids, dtype=np.int64), self.n)
+        prefix_rank = self._rank(windows[:, :-1])
+        codes = np.where(prefix_rank >= 0, prefix_rank * self.vocab_size + windows[:, -1], -1)
+        top = self.orders[-1]  # raw counts: only the lower orders hold continuation counts
+        return top.count(codes)
 
     def cross_entropy(self, ids) -> float:
         """Mean negative log-probability per token, in nats, of a held-out stream."""

@@ -49,37 +49,37 @@ def affine_backward(dout, cache):
     return dx, dW, db
 
 
-def embedding_forward(indices, W):
-    """Look up the embedding vector (row of W) of every index.
+def embedding_forward(indices, E):
+    """Look up the embedding vector (row of E) of every index.
 
     Inputs:
     - indices: integer array of any shape, e.g. (N, T), values in [0, V)
-    - W: embedding matrix, (V, D)
+    - E: embedding matrix, (V, D); row i is the vector of token i
 
     Returns a tuple of:
     - out: indices.shape + (D,), e.g. (N, T, D)
     - cache: what embedding_backward needs
     """
-    out = W[indices]
-    cache = (indices, W.shape)
+    out = E[indices]
+    cache = (indices, E.shape)
     return out, cache
 
 
 def embedding_backward(dout, cache):
-    """Backward pass of embedding_forward: row v of dW sums the gradients of every position that looked up v.
+    """Backward pass of embedding_forward: row v of dE sums the gradients of every position that looked up v.
 
     Inputs:
     - dout: upstream gradient, indices.shape + (D,)
     - cache: from embedding_forward
 
     Returns:
-    - dW: (V, D)
+    - dE: (V, D)
     """
     indices, (V, D) = cache
-    dW = np.zeros((V, D), dtype=dout.dtype)
-    # np.add.at accumulates repeated indices; plain dW[indices] += dout would keep only one of them.
-    np.add.at(dW, indices.reshape(-1), dout.reshape(-1, D))
-    return dW
+    dE = np.zeros((V, D), dtype=dout.dtype)
+    # np.add.at accumulates repeated indices; plain dE[indices] += dout would keep only one of them.
+    np.add.at(dE, indices.reshape(-1), dout.reshape(-1, D))
+    return dE
 
 
 def softmax_cross_entropy(logits, y, mask=None):
