@@ -38,10 +38,10 @@ from course_lib.train import train_torch  # noqa: E402
 MODELS = {
     "2 layers": {"num_layers": 2},
     "6 layers": {"num_layers": 6},
-    "6 layers, residual": {"num_layers": 6, "residual": True},
-    "6 layers, layer norm": {"num_layers": 6, "layer_norm": True},
-    "6 layers, lr 1e-3": {"num_layers": 6, "lr": 1e-3},
-    "6 layers, orthogonal init": {"num_layers": 6, "orthogonal": True},
+    "6 layers + residual": {"num_layers": 6, "residual": True},
+    "6 layers + layer norm": {"num_layers": 6, "layer_norm": True},
+    "6 layers + lr 1e-3": {"num_layers": 6, "lr": 1e-3},
+    "6 layers + orthogonal init": {"num_layers": 6, "orthogonal": True},
 }
 
 

@@ -51,7 +51,7 @@ class DeepCharLM(nn.Module):
         """
         u = self.embedding(X)  # (N, T, H): the input of layer 0
         states = []
-        for layer, (recurrent, norm) in enumerate(zip(self.layers, self.norms)):
+        for layer, (recurrent, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
             h, layer_state = recurrent(u, None if state is None else state[layer])  # h: (N, T, H)
             u = norm(u + h if self.residual else h)  # what the layer above receives
             states.append(layer_state)
