@@ -14,6 +14,16 @@ from course_lib.grading.release import find_course_root
 
 
 def _release(args):
+    from course_lib.grading.release import ReleaseError
+
+    try:
+        return _release_or_check(args)
+    except ReleaseError as error:
+        print(f"course release: {error}", file=sys.stderr)
+        return 2
+
+
+def _release_or_check(args):
     from course_lib.grading.release import release, release_path, released_text
 
     root = find_course_root(args.root)

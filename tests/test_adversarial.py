@@ -9,6 +9,7 @@ The attacks with a payoff are also graded once *without* the sandbox, where they
 that they are real attacks, so that their scoring nothing in the sandbox means something.
 """
 
+import copy
 import csv
 import hashlib
 import shutil
@@ -17,12 +18,26 @@ import time
 from pathlib import Path
 
 import pytest
-from fixtures.adversarial.corpus import CASES, FORK_MARKER, HONEST, PWNED_NAME, build_corpus, solution_sources
+from fixtures.adversarial.corpus import (
+    CASES,
+    FORGE_VERDICT,
+    FORK_MARKER,
+    HONEST,
+    PWNED_NAME,
+    build_corpus,
+    learner_notebook,
+    released,
+    solution_sources,
+    target_of,
+)
 from net_helpers import CountingServer, processes_running
 
 from course_lib.grading import sandbox
-from course_lib.grading.grade import grade_assignment
+from course_lib.grading.grade import grade_assignment, grade_submission
+from course_lib.grading.intake import Submission
+from course_lib.grading.notebooks import nbgrader_meta, read_notebook
 from course_lib.grading.sandbox import Limits
+from course_lib.grading.scoring import expected_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "rnn"  # one real exercise set keeps the suite within its time budget; the threats do not depend on it
@@ -208,3 +223,37 @@ def test_the_attacks_with_a_payoff_do_pay_off_without_the_sandbox(tmp_path):
         earned = points(unsafe["results"][case])
         assert all(earned[cell] > control[cell] for cell in target_tests), (case, earned, control)
     assert unsafe["accepted"] >= 1
+
+
+RAW_RESTORED = 'checks.report(f"numerical_gradient/restored/{seed}", X - X_before)'
+VERDICT_RESTORED = (
+    'checks.report(f"numerical_gradient/restored/{seed}", bool(np.allclose(X, X_before, rtol=0, atol=1e-12)))'
+)
+
+
+@pytest.mark.skipif(not (ROOT / "solutions" / "bptt").is_dir(), reason="no bptt exercise set")
+def test_a_verdict_forged_in_the_kernel_earns_nothing(tmp_path):
+    """Issue 16, item 1: a right gradient that leaves x changed, with np.allclose patched in the kernel. Against
+    bptt as released it earns nothing; against the same set with the old kernel-side verdict
+    (``bool(np.allclose(X, X_before))`` reported) it earns the task's points: the attack is real."""
+    name = "bptt"
+    source = read_notebook(ROOT / "solutions" / name / f"{name}.ipynb")
+    target = target_of(ROOT, name)
+    stub = next(c.source for c in released(ROOT, name).cells if nbgrader_meta(c).get("grade_id") == target)
+    path = tmp_path / "mallory" / f"{name}.ipynb"
+    path.parent.mkdir()
+    path.write_text(learner_notebook(ROOT, name, dict(solution_sources(ROOT, name), **{target: stub + FORGE_VERDICT})))
+    verdict_source = copy.deepcopy(source)
+    cell = next(c for c in verdict_source.cells if nbgrader_meta(c).get("grade_id") == f"test_{target}")
+    assert RAW_RESTORED in cell.source, "the bptt hidden test changed: update this test's old-style variant"
+    cell.source = cell.source.replace(RAW_RESTORED, VERDICT_RESTORED)
+    earned = {}
+    for label, structure in (("raw", source), ("verdict", verdict_source)):
+        expected = expected_reports(name, structure, tmp_path / label)
+        result = grade_submission(Submission("mallory", str(path), path), name, structure, expected, limits=LIMITS)
+        assert result.status == "ok", result.message
+        earned[label] = points(result)
+    assert earned["verdict"][f"test_{target}"] > 0  # the kernel's verdict was forged: undeserved points
+    assert earned["raw"][f"test_{target}"] == 0  # the grader compares the raw x itself: nothing
+    others = {cell: p for cell, p in earned["raw"].items() if cell != f"test_{target}"}
+    assert all(p > 0 for p in others.values()), others  # the other answers are right and still count

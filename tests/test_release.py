@@ -85,3 +85,39 @@ def test_fixture_exercises_are_in_sync():
     assert (COURSE / "exercises" / "tiny" / "tiny.ipynb").read_text(
         encoding="utf-8"
     ) == release.released_text(COURSE, "tiny")
+
+
+def _add_to_first_test_cell(course, code):
+    path = course / "solutions" / "tiny" / "tiny.ipynb"
+    nb = read_notebook(path)
+    cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade"))
+    cell.source += "\n### BEGIN HIDDEN TESTS\n" + code + "\n### END HIDDEN TESTS\n"
+    nbformat.write(nb, path)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "checks.report('restored', bool(np.allclose(x, x_before, rtol=0, atol=1e-12)))",
+        "ok = np.array_equal(x, x_before)\nchecks.report('restored', ok)",
+        "checks.report('positive', float(x.sum() > 0))",
+        "checks.assert_close(np.isclose(x, 1.0), True, 'x')",
+    ],
+)
+def test_release_refuses_a_test_that_reports_a_verdict_of_the_kernel(course, capsys, code):
+    _add_to_first_test_cell(course, code)
+    with pytest.raises(release.ReleaseError, match="report the raw values"):
+        release.release(course)
+    assert cli.main(["--root", str(course), "release"]) == 2
+    error = capsys.readouterr().err
+    assert "cannot be released" in error and "line" in error and "Traceback" not in error
+    assert not (course / "exercises" / "tiny" / "tiny.ipynb").exists()
+
+
+def test_release_accepts_raw_reports_and_verdicts_that_only_raise(course):
+    _add_to_first_test_cell(
+        course,
+        "x_change = x - x_before\nchecks.report('restored', x_change)\n"
+        "if not np.allclose(x, x_before):\n    raise AssertionError('x changed')",  # raising only takes points away
+    )
+    assert release.release(course) == [(course / "exercises" / "tiny" / "tiny.ipynb", True)]
