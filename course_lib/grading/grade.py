@@ -199,6 +199,7 @@ def grade_assignment(
     limits=None,
     show_hidden=False,
     on_result=None,
+    pool=None,
 ):
     """Autograde every submission of exercise set ``name``.
 
@@ -211,6 +212,8 @@ def grade_assignment(
     - use_sandbox, limits: passed to the sandbox; show_hidden: feedback shows hidden tests and expected
       values.
     - on_result: called with each ``SubmissionResult`` as soon as it is stored (progress display).
+    - pool: a ``concurrent.futures`` executor to grade in, shared by several calls (the adversarial tests grade
+      every exercise set in one pool); default: one of ``workers`` processes made here when ``workers > 1``.
 
     Returns the list of ``SubmissionResult``, sorted by student id.
     """
@@ -218,8 +221,7 @@ def grade_assignment(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        pool = None
-        if workers > 1:
+        if pool is None and workers > 1:
             # spawn, not fork: the parent holds a database connection and zmq state that must not be shared.
             # Started first, so that the workers' imports overlap with the parent's preparations.
             pool = stack.enter_context(
