@@ -2,7 +2,7 @@
 
 course release [NAME ...]      regenerate exercises/ from solutions/ (deterministic)
 course check NOTEBOOK          run the visible tests of your notebook; exit 0 iff all pass
-course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--unsafe-no-sandbox]
+course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--student ID] [--unsafe-no-sandbox]
 """
 
 import argparse
@@ -122,6 +122,7 @@ def _grade(args):
             limits=limits,
             show_hidden=args.show_hidden,
             on_result=progress,
+            students=args.students,
         )
     except (FileNotFoundError, SolutionError) as error:  # a setup problem, not a submission's: say it plainly
         print(f"course grade: {error}", file=sys.stderr)
@@ -173,6 +174,13 @@ def build_parser():
     )
     grade.add_argument(
         "--show-hidden", action="store_true", help="feedback shows hidden tests and expected values"
+    )
+    grade.add_argument(
+        "--student",
+        dest="students",
+        action="append",
+        metavar="ID",
+        help="grade only this student (id or LMS id; repeatable); other rows of grades.csv are kept",
     )
     grade.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
     grade.add_argument("--notebook-timeout", type=float, default=None, help="seconds per notebook")

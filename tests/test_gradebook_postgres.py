@@ -143,7 +143,7 @@ def test_grading_into_postgresql(postgres_url, tmp_path, capsys):
     assert _scores(postgres_url) == {"alice": 6.0, "bob": 2.0, "carol": 0.0}
     assert not (out / "gradebook.db").exists()  # nothing went to the default SQLite gradebook
     first_csv = (out / "grades.csv").read_text(encoding="utf-8")
-    assert "carol,tiny,0,6,unreadable-notebook" in first_csv
+    assert "carol,tiny,,6,unreadable-notebook" in first_csv  # not a grade: the score is empty
 
     assert cli.main(args) == 0  # a second grader run over the same class: idempotent
     assert _scores(postgres_url) == {"alice": 6.0, "bob": 2.0, "carol": 0.0}
