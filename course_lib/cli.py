@@ -65,7 +65,7 @@ def _check(args):
 
 def _grade(args):
     from course_lib.grading.grade import grade_assignment
-    from course_lib.grading.gradebook import database_url, redact_url
+    from course_lib.grading.gradebook import GradebookUnavailable, database_url, redact_url
     from course_lib.grading.scoring import SolutionError
 
     usable, why = execution.sandbox_state()
@@ -124,7 +124,7 @@ def _grade(args):
             on_result=progress,
             students=args.students,
         )
-    except (FileNotFoundError, SolutionError) as error:  # a setup problem, not a submission's: say it plainly
+    except (FileNotFoundError, SolutionError, GradebookUnavailable) as error:  # a setup problem: say it plainly
         print(f"course grade: {error}", file=sys.stderr)
         return 2
     print(f"{len(results)} submission(s) graded: {args.out}/grades.csv, feedback in {args.out}/feedback/")

@@ -243,8 +243,9 @@ class _Recorder:
         from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
 
         self.record_grades = gradebook.record_grades
-        self.gradebook = gradebook.open_gradebook(db_url)
-        gradebook.record_assignment(self.gradebook, name, source_nb)
+        with gradebook.schema_lock(db_url):  # graders started together on a new database take turns here
+            self.gradebook = gradebook.open_gradebook(db_url)
+            gradebook.record_assignment(self.gradebook, name, source_nb)
 
     def add(self, result):
         if result.status not in GRADER_FAULTS | NOT_A_STUDENT:
@@ -310,7 +311,8 @@ def grade_assignment(
     - root: the course root (holds ``solutions/<name>/<name>.ipynb``).
     - submissions_dir: folder of submissions (see ``intake``); out_dir: where grades.csv, feedback/ and (by
       default) gradebook.db go.
-    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``.
+    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``; checked first
+      (``gradebook.GradebookUnavailable`` if it cannot be opened).
     - workers: number of processes grading concurrently (the results do not depend on it).
     - use_sandbox, limits: passed to the sandbox; show_hidden: feedback shows hidden tests and expected
       values.
@@ -325,6 +327,9 @@ def grade_assignment(
     source_nb = read_notebook(source_path(root, name))  # first: an unknown set creates nothing
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from course_lib.grading.gradebook import check_database
+
+    check_database(_database_url(db, out_dir))  # a wrong URL or password is said at once, in one line
     with contextlib.ExitStack() as stack:
         if pool is None and workers > 1:
             # spawn, not fork: the parent holds a database connection and zmq state that must not be shared.
