@@ -121,3 +121,25 @@ def test_release_accepts_raw_reports_and_verdicts_that_only_raise(course):
         "if not np.allclose(x, x_before):\n    raise AssertionError('x changed')",  # raising only takes points away
     )
     assert release.release(course) == [(course / "exercises" / "tiny" / "tiny.ipynb", True)]
+
+
+@pytest.mark.parametrize(
+    "cell_type, meta, kind",
+    [
+        ("markdown", {"solution": True, "grade": True, "points": 2}, "answer"),  # a free-text answer
+        ("code", {"solution": True, "grade": True, "points": 2}, "answer"),  # code graded by hand
+        ("markdown", {"task": True, "points": 3}, "task"),
+    ],
+)
+def test_release_refuses_a_manually_graded_cell(course, capsys, cell_type, meta, kind):
+    """Issue 16, item 8: a 2-point free-text answer was silently ignored (the maximum stayed the same)."""
+    path = course / "solutions" / "tiny" / "tiny.ipynb"
+    nb = read_notebook(path)
+    cell = nbformat.v4.new_markdown_cell("Explain.") if cell_type == "markdown" else nbformat.v4.new_code_cell("")
+    cell.metadata["nbgrader"] = dict(meta, grade_id="explain", locked=False, schema_version=3)
+    nb.cells.append(cell)
+    nbformat.write(nb, path)
+    with pytest.raises(release.ReleaseError, match=f"'explain' is a manually graded {kind}"):
+        release.release(course)
+    assert cli.main(["--root", str(course), "release"]) == 2
+    assert "points would be lost" in capsys.readouterr().err

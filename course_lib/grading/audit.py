@@ -137,3 +137,23 @@ def kernel_judgements(source_nb):
                 "report the raw values instead and let the grader compare"
             )
     return problems
+
+
+def manually_graded_cells(source_nb):
+    """Cells that nbgrader would grade by hand (a manually graded answer or task), which ``course grade`` cannot
+    score: their points would silently vanish from every total.
+
+    Returns a list of str, one per such cell (empty when every graded cell is an autograded test).
+    """
+    problems = []
+    for cell in source_nb.cells:
+        meta = nbgrader_meta(cell)
+        if not (meta.get("grade") or meta.get("task")) or is_graded_cell(cell) and not meta.get("solution"):
+            continue
+        kind = "task" if meta.get("task") else "answer"
+        problems.append(
+            f"cell {meta.get('grade_id')!r} is a manually graded {kind} ({meta.get('points', 0)} points): "
+            "course grade scores autograded test cells only, so these points would be lost; turn it into an "
+            "autograded question (an answer cell plus a test cell that reports it), or take it out"
+        )
+    return problems
