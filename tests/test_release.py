@@ -1,6 +1,7 @@
 """``course release``: exercises/ is generated from solutions/ deterministically, with answers and hidden
 tests removed and everything else kept."""
 
+import os
 import shutil
 
 import nbformat
@@ -121,6 +122,28 @@ def test_release_accepts_raw_reports_and_verdicts_that_only_raise(course):
         "if not np.allclose(x, x_before):\n    raise AssertionError('x changed')",  # raising only takes points away
     )
     assert release.release(course) == [(course / "exercises" / "tiny" / "tiny.ipynb", True)]
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment_works_in_a_fresh_checkout(tmp_path):
+    """Issue 16, item 10: nbgrader_config.py named a gradebook in a folder that a fresh checkout lacks, so
+    ``nbgrader generate_assignment --force`` failed. It must work there, and again after deleting the release."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = tmp_path / "course"
+    shutil.copytree(COURSE / "solutions", root / "solutions")
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "nbgrader_config.py", root / "nbgrader_config.py")
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    for _ in range(2):
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "tiny", "--force"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0 and "ERROR" not in done.stderr + done.stdout, done.stderr[-2000:]
+        assert (root / "exercises" / "tiny" / "tiny.ipynb").is_file()
+        shutil.rmtree(root / "exercises")  # "after deleting the release"
 
 
 @pytest.mark.parametrize(
