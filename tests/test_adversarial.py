@@ -67,7 +67,7 @@ def limits_for(name):
     return LIMITS if name == PRIMARY else CONTENT_LIMITS
 
 PRIMARY_BUDGET_S = 240  # wall-clock bound for grading the whole corpus on PRIMARY (about 20 submissions, 2 workers)
-SET_BUDGET_S = 150  # ... and the content attacks on another set (about 10 submissions)
+SET_BUDGET_S = 400  # ... the content attacks on another set (about 10 submissions; a set may load a corpus)
 WORKERS = 2
 
 pytestmark = [
