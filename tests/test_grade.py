@@ -428,3 +428,25 @@ def test_a_notebook_of_another_set_is_named_and_not_run():
         assert (verdict and verdict[0]) == want, verdict
     sources = notebooks.parse_submission((ROOT / "exercises" / "bptt" / "bptt.ipynb").read_bytes())
     assert "exercise set 'bptt', not rnn" in set_mismatch("rnn", rnn, sources, known)[1]
+
+
+def test_cells_a_learner_added_are_not_run_and_the_feedback_says_so(tmp_path):
+    """Issue 16, item 8: cells a learner added are dropped by the rebuild; the row and feedback now say so."""
+    from course_lib.grading.grade import grade_submission
+    from course_lib.grading.notebooks import added_code_cells
+
+    nb = nbformat.reads(learner_notebook(RIGHT), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("helper = 42  # my own cell"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("my notes"))  # prose is not code: nothing to warn about
+    nb.cells.append(nbformat.v4.new_code_cell(""))
+    path = tmp_path / "olga.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    source = read_notebook(SOLUTION)
+    released = release_notebook(source)
+    assert added_code_cells(path.read_bytes(), released) == 1
+    assert added_code_cells(learner_notebook(RIGHT).encode(), released) == 0
+    expected = scoring.expected_reports("tiny", source)
+    result = grade_submission(intake.Submission("olga", path.name, path), "tiny", source, expected, use_sandbox=False)
+    assert (result.status, result.score) == ("ok", MAX_SCORE)
+    assert "1 code cell(s) you added were not run" in result.message
+    assert "1 code cell(s) you added were not run" in render_feedback(result, released)

@@ -28,6 +28,7 @@ from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
 from course_lib.grading.notebooks import (
     UnreadableNotebook,
+    added_code_cells,
     is_solution_cell,
     max_score,
     nbgrader_meta,
@@ -123,12 +124,20 @@ def grade_submission(
     if submission.status != PENDING:
         return result
     try:
-        result.solution_sources = parse_submission(submission.read_bytes())
+        data = submission.read_bytes()
+        result.solution_sources = parse_submission(data)
         mismatch = set_mismatch(name, source_nb, result.solution_sources, other_sets or {})
         if mismatch:
             result.status, result.message = mismatch
             return result
+        released_nb = released_nb or release_notebook(source_nb)
+        added = added_code_cells(data, released_nb)
         notes = [submission.message]
+        if added:
+            notes.append(
+                f"{added} code cell(s) you added were not run: only the answer cells are graded, so put all your "
+                "code inside them"
+            )
         for attempt in range(1 + RETRIES):
             run = execution.run_untrusted(
                 rebuild(source_nb, result.solution_sources, released_nb), limits=limits, use_sandbox=use_sandbox
