@@ -2,7 +2,7 @@
 
 course release [NAME ...]      regenerate exercises/ from solutions/ (deterministic)
 course check NOTEBOOK          run the visible tests of your notebook; exit 0 iff all pass
-course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--unsafe-no-sandbox]
+course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--student ID] [--unsafe-no-sandbox]
 """
 
 import argparse
@@ -14,6 +14,16 @@ from course_lib.grading.release import find_course_root
 
 
 def _release(args):
+    from course_lib.grading.release import ReleaseError
+
+    try:
+        return _release_or_check(args)
+    except ReleaseError as error:
+        print(f"course release: {error}", file=sys.stderr)
+        return 2
+
+
+def _release_or_check(args):
     from course_lib.grading.release import release, release_path, released_text
 
     root = find_course_root(args.root)
@@ -55,7 +65,7 @@ def _check(args):
 
 def _grade(args):
     from course_lib.grading.grade import grade_assignment
-    from course_lib.grading.gradebook import database_url, redact_url
+    from course_lib.grading.gradebook import GradebookUnavailable, database_url, redact_url
     from course_lib.grading.scoring import SolutionError
 
     usable, why = execution.sandbox_state()
@@ -112,8 +122,9 @@ def _grade(args):
             limits=limits,
             show_hidden=args.show_hidden,
             on_result=progress,
+            students=args.students,
         )
-    except (FileNotFoundError, SolutionError) as error:  # a setup problem, not a submission's: say it plainly
+    except (FileNotFoundError, SolutionError, GradebookUnavailable) as error:  # a setup problem: say it plainly
         print(f"course grade: {error}", file=sys.stderr)
         return 2
     print(f"{len(results)} submission(s) graded: {args.out}/grades.csv, feedback in {args.out}/feedback/")
@@ -163,6 +174,13 @@ def build_parser():
     )
     grade.add_argument(
         "--show-hidden", action="store_true", help="feedback shows hidden tests and expected values"
+    )
+    grade.add_argument(
+        "--student",
+        dest="students",
+        action="append",
+        metavar="ID",
+        help="grade only this student (id or LMS id; repeatable); other rows of grades.csv are kept",
     )
     grade.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
     grade.add_argument("--notebook-timeout", type=float, default=None, help="seconds per notebook")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading import execution, release
+from course_lib.grading.audit import kernel_judgements
 from course_lib.grading.grade import grade_submission
 from course_lib.grading.intake import Submission
 from course_lib.grading.notebooks import graded_cells, max_score, read_notebook
@@ -71,3 +72,10 @@ def test_untouched_exercise_scores_zero_on_every_graded_cell(name, solution_repo
     earning = [v.grade_id for v in result.verdicts if v.points > 0]
     assert not earning, f"the blank exercise earns points in {earning}: those tests cannot fail"
     assert len(result.verdicts) == len(graded_cells(read_notebook(release.source_path(ROOT, name))))
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_no_test_cell_reports_a_verdict_computed_in_the_kernel(name):
+    """Every value a test cell reports is raw: a comparison made in the learner's kernel (np.allclose, ==, bool)
+    can be forged by monkeypatching there, so only the trusted grader may compare."""
+    assert kernel_judgements(read_notebook(release.source_path(ROOT, name))) == []

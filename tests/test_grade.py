@@ -8,6 +8,7 @@ Expected scores come from ``fixtures/simulated_class.py``, worked out by hand fr
 import csv
 import shutil
 import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
@@ -22,6 +23,7 @@ from course_lib.grading.grade import grade_assignment
 from course_lib.grading.notebooks import read_notebook, release_notebook
 
 MAX_SCORE = 6
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def read_csv(path):
@@ -59,9 +61,14 @@ def test_grades_csv_has_the_expected_row_for_every_submission(simulated_class, g
     _, expected = simulated_class
     out, _ = graded
     rows = read_csv(out / "grades.csv")
-    assert list(rows[0].keys()) == ["student_id", "assignment", "score", "max_score", "status"]
-    found = {r["student_id"]: (float(r["score"]), r["status"]) for r in rows}
-    assert found == {student: (float(score), status) for student, (score, status) in expected.items()}
+    assert list(rows[0].keys()) == [
+        "student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "source", "message"
+    ]  # fmt: skip
+    found = {r["student_id"]: (float(r["score"]) if r["score"] else None, r["status"]) for r in rows}
+    assert found == expected
+    for row in rows:  # a row that is not a grade says what the file was and why
+        assert row["source"]
+        assert bool(row["message"]) or row["status"] == "ok", row
     assert all(r["assignment"] == "tiny" and float(r["max_score"]) == MAX_SCORE for r in rows)
     assert len(rows) == len(expected)  # one row per entry, the ignored .DS_Store excepted
 
@@ -73,7 +80,7 @@ def test_gradebook_holds_the_same_scores_for_real_students(simulated_class, grad
     assert "tiny_1" not in stored  # an unidentified file creates no student
     for student, (score, status) in expected.items():
         if status != "unidentified":
-            assert stored[student] == pytest.approx(score), student
+            assert stored[student] == pytest.approx(score or 0), student
 
 
 def test_monkeypatching_and_hardcoding_earn_nothing(graded):
@@ -168,7 +175,9 @@ def test_a_grader_failure_loses_no_grade(tmp_path, monkeypatch, graded):
     assert results["alice"].status == "grader-error" and "simulated grader crash" in results["alice"].message
     assert results["bob"].status == "ok" and results["bob"].score == 2
     assert gradebook_scores(out) == first_scores  # alice's earlier grade is not overwritten by the failure
-    assert "alice,tiny,0,6,grader-error" in (out / "grades.csv").read_text(encoding="utf-8")
+    alice_row = next(r for r in read_csv(out / "grades.csv") if r["student_id"] == "alice")
+    assert (alice_row["score"], alice_row["status"]) == ("", "grader-error")  # not a grade: no score
+    assert "simulated grader crash" in alice_row["message"]
 
 
 def test_a_transient_crash_is_retried(tmp_path, monkeypatch, graded):
@@ -209,7 +218,8 @@ def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys
     assert cli.main(args + ["--unsafe-no-sandbox"]) == 0
     assert "WARNING" in capsys.readouterr().err
     assert read_csv(out / "grades.csv") == [
-        {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok"}
+        {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok", "lms_id": "",
+         "late": "", "source": "alice.ipynb", "message": "all cells ran"}
     ]
 
 
@@ -250,7 +260,7 @@ def test_intake_folders_zips_and_odd_names(tmp_path):
     (tmp_path / "di.ipynb").write_text("{}", encoding="utf-8")
     found = {(s.student_id, s.origin): s.status for s in intake.discover("tiny", tmp_path)}
     assert found == {
-        ("Bo_Li", "Bo Li_4711_assignsubmission_file_/tiny.ipynb"): "pending",
+        ("Bo_Li_4711", "Bo Li_4711_assignsubmission_file_/tiny.ipynb"): "pending",
         ("cy", "cy/tiny (2).ipynb"): "pending",  # the latest LMS re-upload
         ("di", "di"): "ambiguous",
         ("di", "di.ipynb"): "duplicate",
@@ -315,3 +325,128 @@ def test_every_occurrence_of_a_key_must_match():
     assert scoring.score_cells(structure, executed(1.0, 2.0, 2.0), expected)[0].points == 0  # an extra one
     assert scoring.score_cells(structure, executed(1.0, 3.0), expected)[0].mismatched == ["k"]
     assert scoring.score_cells(structure, executed(), {"t": []})[0].points == 2  # nothing to compare: ran is enough
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Issue 16: re-grading a subset, LMS identities, notebooks of another set, rows that are not grades
+
+
+@pytest.mark.parametrize(
+    "file_stem, details",
+    [
+        ("alice", ("", False)),
+        ("alice_12345_67890_tiny", ("12345", False)),  # Canvas: the first number is the user id
+        ("alice_LATE_12345_67890_tiny (1)", ("12345", True)),
+        ("Wang Wei_11111", ("11111", False)),  # a Moodle folder, its _assignsubmission_file_ removed
+        ("20230117_tiny", ("", False)),  # a student number is the id itself, not an LMS id
+    ],
+)
+def test_lms_details(file_stem, details):
+    assert intake.lms_details(file_stem, "tiny") == details
+
+
+def test_namesakes_with_different_lms_ids_are_two_students(tmp_path):
+    for folder in ("Wang Wei_11111_assignsubmission_file_", "Wang Wei_22222_assignsubmission_file_"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "tiny.ipynb").write_text("{}", encoding="utf-8")
+    for name in ("wangwei_11111_501_tiny.ipynb", "wangwei_LATE_22222_502_tiny.ipynb"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    found = {s.student_id: (s.lms_id, s.late, s.status) for s in intake.discover("tiny", tmp_path)}
+    assert found == {
+        "Wang_Wei_11111": ("11111", False, "pending"),
+        "Wang_Wei_22222": ("22222", False, "pending"),
+        "wangwei_11111": ("11111", False, "pending"),
+        "wangwei_22222": ("22222", True, "pending"),
+    }
+
+
+def test_regrading_a_subset_keeps_every_other_row(simulated_class, graded, tmp_path, capsys):
+    class_folder, _ = simulated_class
+    out_graded, _ = graded
+    out = tmp_path / "out"
+    shutil.copytree(out_graded, out)
+    before = {r["student_id"]: r for r in read_csv(out / "grades.csv")}
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    (fixed / "carol_tiny.ipynb").write_text(learner_notebook(RIGHT), encoding="utf-8")  # carol's corrected file
+    (carol,) = grade_assignment(COURSE, "tiny", fixed, out, use_sandbox=False)
+    after = {r["student_id"]: r for r in read_csv(out / "grades.csv")}
+    assert (carol.score, after["carol"]["score"]) == (6, "6")
+    assert {k: v for k, v in after.items() if k != "carol"} == {k: v for k, v in before.items() if k != "carol"}
+    assert gradebook_scores(out)["carol"] == 6
+
+    base = ["--root", str(COURSE), "grade", "tiny", str(class_folder), "--out", str(out), "--unsafe-no-sandbox"]
+    assert cli.main([*base, "--student", "dave"]) == 0
+    err = capsys.readouterr().err
+    assert "dave" in err and "alice" not in err  # only dave was graded
+    assert read_csv(out / "grades.csv") == list(after.values())  # dave's grade is the same; nothing lost
+    assert cli.main([*base, "--student", "nobody"]) == 2
+    assert "no submission of nobody" in capsys.readouterr().err
+    assert len(read_csv(out / "grades.csv")) == len(after)
+
+
+def test_lms_ids_late_work_other_sets_and_non_grades_in_grades_csv(tmp_path):
+    folder = tmp_path / "submissions"
+    for folder_name, answers in (("Wang Wei_11111", RIGHT), ("Wang Wei_22222", {})):
+        (folder / f"{folder_name}_assignsubmission_file_").mkdir(parents=True)
+        (folder / f"{folder_name}_assignsubmission_file_" / "tiny.ipynb").write_text(
+            learner_notebook(answers), encoding="utf-8"
+        )
+    (folder / "lin_LATE_33333_503_tiny.ipynb").write_text(learner_notebook(RIGHT), encoding="utf-8")
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    other.cells[0].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "rnn_forward"}
+    (folder / "omar.ipynb").write_text(nbformat.writes(other), encoding="utf-8")  # another set's notebook
+    (folder / "pia.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")  # no answers
+    (folder / "pia.zip").write_bytes(b"PK\x03\x04 broken")  # a second entry: duplicate
+    results = {r.student_id: r for r in grade_assignment(COURSE, "tiny", folder, tmp_path / "out", use_sandbox=False)}
+    rows = {(r["student_id"], r["source"]): r for r in read_csv(tmp_path / "out" / "grades.csv")}
+    assert {key: (r["score"], r["status"], r["lms_id"], r["late"]) for key, r in rows.items()} == {
+        ("Wang_Wei_11111", "Wang Wei_11111_assignsubmission_file_/tiny.ipynb"): ("6", "ok", "11111", ""),
+        ("Wang_Wei_22222", "Wang Wei_22222_assignsubmission_file_/tiny.ipynb"): ("0", "ok", "22222", ""),
+        ("lin_33333", "lin_LATE_33333_503_tiny.ipynb"): ("6", "ok", "33333", "LATE"),
+        ("omar", "omar.ipynb"): ("", "wrong-assignment", "", ""),
+        ("pia", "pia.ipynb"): ("", "no-answer-cells", "", ""),
+        ("pia", "pia.zip"): ("", "duplicate", "", ""),
+    }
+    assert "rnn_forward" in rows[("omar", "omar.ipynb")]["message"]
+    assert "exercises/tiny/tiny.ipynb" in rows[("pia", "pia.ipynb")]["message"]
+    assert "graded pia.ipynb" in rows[("pia", "pia.zip")]["message"]
+    assert results["omar"].verdicts == [] and results["Wang_Wei_22222"].verdicts  # omar's notebook never ran
+
+
+@pytest.mark.skipif(not (ROOT / "solutions" / "rnn").is_dir() or not (ROOT / "solutions" / "bptt").is_dir(),
+                    reason="needs the rnn and bptt exercise sets")
+def test_a_notebook_of_another_set_is_named_and_not_run():
+    """The issue's case: a bptt notebook handed in for rnn scored 2/11 with status ok."""
+    from course_lib.grading.grade import answer_cell_ids, set_mismatch
+
+    known = answer_cell_ids(ROOT)
+    rnn = read_notebook(ROOT / "solutions" / "rnn" / "rnn.ipynb")
+    for name, want in (("bptt", "wrong-assignment"), ("rnn", None)):
+        sources = notebooks.parse_submission((ROOT / "exercises" / name / f"{name}.ipynb").read_bytes())
+        verdict = set_mismatch("rnn", rnn, sources, known)
+        assert (verdict and verdict[0]) == want, verdict
+    sources = notebooks.parse_submission((ROOT / "exercises" / "bptt" / "bptt.ipynb").read_bytes())
+    assert "exercise set 'bptt', not rnn" in set_mismatch("rnn", rnn, sources, known)[1]
+
+
+def test_cells_a_learner_added_are_not_run_and_the_feedback_says_so(tmp_path):
+    """Issue 16, item 8: cells a learner added are dropped by the rebuild; the row and feedback now say so."""
+    from course_lib.grading.grade import grade_submission
+    from course_lib.grading.notebooks import added_code_cells
+
+    nb = nbformat.reads(learner_notebook(RIGHT), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("helper = 42  # my own cell"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("my notes"))  # prose is not code: nothing to warn about
+    nb.cells.append(nbformat.v4.new_code_cell(""))
+    path = tmp_path / "olga.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    source = read_notebook(SOLUTION)
+    released = release_notebook(source)
+    assert added_code_cells(path.read_bytes(), released) == 1
+    assert added_code_cells(learner_notebook(RIGHT).encode(), released) == 0
+    expected = scoring.expected_reports("tiny", source)
+    result = grade_submission(intake.Submission("olga", path.name, path), "tiny", source, expected, use_sandbox=False)
+    assert (result.status, result.score) == ("ok", MAX_SCORE)
+    assert "1 code cell(s) you added were not run" in result.message
+    assert "1 code cell(s) you added were not run" in render_feedback(result, released)

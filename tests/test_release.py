@@ -1,6 +1,7 @@
 """``course release``: exercises/ is generated from solutions/ deterministically, with answers and hidden
 tests removed and everything else kept."""
 
+import os
 import shutil
 
 import nbformat
@@ -85,3 +86,83 @@ def test_fixture_exercises_are_in_sync():
     assert (COURSE / "exercises" / "tiny" / "tiny.ipynb").read_text(
         encoding="utf-8"
     ) == release.released_text(COURSE, "tiny")
+
+
+def _add_to_first_test_cell(course, code):
+    path = course / "solutions" / "tiny" / "tiny.ipynb"
+    nb = read_notebook(path)
+    cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade"))
+    cell.source += "\n### BEGIN HIDDEN TESTS\n" + code + "\n### END HIDDEN TESTS\n"
+    nbformat.write(nb, path)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "checks.report('restored', bool(np.allclose(x, x_before, rtol=0, atol=1e-12)))",
+        "ok = np.array_equal(x, x_before)\nchecks.report('restored', ok)",
+        "checks.report('positive', float(x.sum() > 0))",
+        "checks.assert_close(np.isclose(x, 1.0), True, 'x')",
+    ],
+)
+def test_release_refuses_a_test_that_reports_a_verdict_of_the_kernel(course, capsys, code):
+    _add_to_first_test_cell(course, code)
+    with pytest.raises(release.ReleaseError, match="report the raw values"):
+        release.release(course)
+    assert cli.main(["--root", str(course), "release"]) == 2
+    error = capsys.readouterr().err
+    assert "cannot be released" in error and "line" in error and "Traceback" not in error
+    assert not (course / "exercises" / "tiny" / "tiny.ipynb").exists()
+
+
+def test_release_accepts_raw_reports_and_verdicts_that_only_raise(course):
+    _add_to_first_test_cell(
+        course,
+        "x_change = x - x_before\nchecks.report('restored', x_change)\n"
+        "if not np.allclose(x, x_before):\n    raise AssertionError('x changed')",  # raising only takes points away
+    )
+    assert release.release(course) == [(course / "exercises" / "tiny" / "tiny.ipynb", True)]
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment_works_in_a_fresh_checkout(tmp_path):
+    """Issue 16, item 10: nbgrader_config.py named a gradebook in a folder that a fresh checkout lacks, so
+    ``nbgrader generate_assignment --force`` failed. It must work there, and again after deleting the release."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = tmp_path / "course"
+    shutil.copytree(COURSE / "solutions", root / "solutions")
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "nbgrader_config.py", root / "nbgrader_config.py")
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    for _ in range(2):
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "tiny", "--force"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0 and "ERROR" not in done.stderr + done.stdout, done.stderr[-2000:]
+        assert (root / "exercises" / "tiny" / "tiny.ipynb").is_file()
+        shutil.rmtree(root / "exercises")  # "after deleting the release"
+
+
+@pytest.mark.parametrize(
+    "cell_type, meta, kind",
+    [
+        ("markdown", {"solution": True, "grade": True, "points": 2}, "answer"),  # a free-text answer
+        ("code", {"solution": True, "grade": True, "points": 2}, "answer"),  # code graded by hand
+        ("markdown", {"task": True, "points": 3}, "task"),
+    ],
+)
+def test_release_refuses_a_manually_graded_cell(course, capsys, cell_type, meta, kind):
+    """Issue 16, item 8: a 2-point free-text answer was silently ignored (the maximum stayed the same)."""
+    path = course / "solutions" / "tiny" / "tiny.ipynb"
+    nb = read_notebook(path)
+    cell = nbformat.v4.new_markdown_cell("Explain.") if cell_type == "markdown" else nbformat.v4.new_code_cell("")
+    cell.metadata["nbgrader"] = dict(meta, grade_id="explain", locked=False, schema_version=3)
+    nb.cells.append(cell)
+    nbformat.write(nb, path)
+    with pytest.raises(release.ReleaseError, match=f"'explain' is a manually graded {kind}"):
+        release.release(course)
+    assert cli.main(["--root", str(course), "release"]) == 2
+    assert "points would be lost" in capsys.readouterr().err

@@ -456,3 +456,74 @@ def test_files_fit_in_the_private_tmp_but_cannot_fill_the_disk():
     assert errors_of(result.nb.cells[1]) == ["OSError"]  # "No space left on device", in the sandbox only
     assert stdout_of(result.nb.cells[2]) == "True\n"
     assert elapsed < 30
+
+
+PROBE_HIDDEN_FORMS = """
+import importlib.machinery, importlib.util, json, os
+found = {}
+for path in CANDIDATES:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        found[path] = type(error).__name__
+        continue
+    if not data:
+        found[path] = "empty"
+    elif path.endswith(".pyc") and os.path.basename(path).startswith("gradcheck"):
+        try:
+            loader = importlib.machinery.SourcelessFileLoader("stolen", path)
+            module = importlib.util.module_from_spec(importlib.util.spec_from_loader("stolen", loader))
+            loader.exec_module(module)
+            found[path] = "loaded" if callable(getattr(module, "numerical_gradient", None)) else "no function"
+        except Exception as error:
+            found[path] = "load failed: " + type(error).__name__
+    else:
+        found[path] = "readable"
+print(json.dumps(found))
+"""
+
+
+@needs_sandbox
+def test_hidden_modules_are_hidden_as_byte_code_and_in_every_copy(tmp_path, monkeypatch):
+    """Issue 16, item 2: with byte-code caches present (compiled first), neither the sources nor the .pyc of the
+    hidden modules can be read, in the package, in a copy installed in site-packages, or in the folder an
+    editable install's finder maps course_lib to. Unsandboxed, the same probe loads numerical_gradient from the
+    byte code: the probe can fail."""
+    import compileall
+
+    from course_lib.grading import hiding
+
+    checkout = tmp_path / "checkout" / "course_lib"
+    site = tmp_path / "site-packages"
+    editable = tmp_path / "site-packages" / "src" / "course_lib"
+    copies = (checkout, site / "course_lib", editable)
+    for copy in copies:
+        shutil.copytree(sandbox.COURSE_LIB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        assert compileall.compile_dir(copy, quiet=1)
+    cache = next((checkout / "__pycache__").glob("gradcheck.*.pyc"))
+    shutil.copyfile(cache, checkout / "gradcheck.pyc")  # a sourceless module beside the package's own
+    (site / "__editable___course_lib_0_1_0_finder.py").write_text(f"MAPPING: dict = {{'course_lib': '{editable}'}}\n")
+    real_roots = sandbox._python_roots()
+    monkeypatch.setattr(sandbox, "COURSE_LIB_DIR", checkout)
+    monkeypatch.setattr(sandbox, "_python_roots", lambda: [*real_roots, str(site)])
+    real_site_dirs = hiding._site_dirs()
+    monkeypatch.setattr(hiding, "_site_dirs", lambda: [str(site), *real_site_dirs])
+
+    stems = {Path(n).stem for n in sandbox.HIDDEN_FROM_SUBMISSIONS}
+    candidates = sorted(
+        str(p) for copy in copies for p in copy.rglob("*") if p.is_file() and p.relative_to(copy).parts
+        and (p.relative_to(copy).parts[0].split(".")[0] in stems or p.name.split(".")[0] in stems)
+    )
+    assert any(c.endswith(".pyc") and "/__pycache__/gradcheck." in c for c in candidates)
+    assert any("/nn_numpy/__pycache__/" in c for c in candidates)
+    nb = notebook(f"CANDIDATES = {candidates!r}\n" + PROBE_HIDDEN_FORMS)
+    outside = execute_notebook(nb, limits=FAST, sandbox=False)
+    inside = execute_notebook(nb, limits=FAST)
+    assert outside.status == inside.status == "ok", (outside.message, inside.message)
+    seen_outside, seen_inside = json.loads(stdout_of(outside.nb.cells[0])), json.loads(stdout_of(inside.nb.cells[0]))
+    stolen = [p for p, how in seen_outside.items() if how == "loaded"]
+    assert len(stolen) >= 4, seen_outside  # each copy's cache, and the sourceless .pyc: real ways in
+    assert all(how in ("loaded", "readable") for how in seen_outside.values()), seen_outside
+    leaks = {p: how for p, how in seen_inside.items() if how not in ("empty", "FileNotFoundError", "PermissionError")}
+    assert leaks == {}

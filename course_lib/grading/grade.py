@@ -28,16 +28,22 @@ from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
 from course_lib.grading.notebooks import (
     UnreadableNotebook,
+    added_code_cells,
+    is_solution_cell,
     max_score,
+    nbgrader_meta,
     parse_submission,
     read_notebook,
     rebuild,
     release_notebook,
 )
-from course_lib.grading.release import source_path
+from course_lib.grading.release import assignment_names, source_path
 from course_lib.grading.scoring import expected_reports, score_cells
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "source", "message"]
+"""grades.csv's columns. ``score`` is empty on a row that is not a grade (a duplicate, an unreadable file: nothing
+ran); ``lms_id`` is the LMS's number for the student, ``late`` says ``LATE`` when the LMS marked the file so,
+``source`` is the file graded (relative to the submissions folder) and ``message`` says what happened."""
 EXECUTED_STATUSES = {"ok", "timeout", "memory", "crashed", "output-limit"}
 """Statuses of a submission whose code ran (possibly cut short): cells that finished keep their points."""
 GRADER_FAULTS = {"sandbox-error", "grader-error"}
@@ -66,12 +72,32 @@ class SubmissionResult:
     solution_sources: dict = field(default_factory=dict)  # {grade_id: learner's code}
     wall_s: float = 0.0  # seconds spent on this submission, start to finish
     compute_s: float | None = None  # seconds the kernel spent in cells (None if not recorded)
+    lms_id: str = ""
+    late: bool = False
+
+    @property
+    def has_score(self):
+        """True if the submission's code ran and was scored (else the row is not a grade: its score is empty)."""
+        return bool(self.verdicts)
 
     def csv_row(self):
-        return [self.student_id, self.assignment, f"{self.score:g}", f"{self.max_score:g}", self.status]
+        """The result's row of grades.csv, a dict keyed by ``CSV_COLUMNS``."""
+        return {
+            "student_id": self.student_id,
+            "assignment": self.assignment,
+            "score": f"{self.score:g}" if self.has_score else "",
+            "max_score": f"{self.max_score:g}",
+            "status": self.status,
+            "lms_id": self.lms_id,
+            "late": "LATE" if self.late else "",
+            "source": self.origin,
+            "message": " ".join(self.message.split()),
+        }
 
 
-def grade_submission(submission, name, source_nb, expected, limits=None, use_sandbox=True, released_nb=None):
+def grade_submission(
+    submission, name, source_nb, expected, limits=None, use_sandbox=True, released_nb=None, other_sets=None
+):
     """Grade one submission; never raises (a failure becomes the result's ``status``).
 
     Inputs:
@@ -79,6 +105,8 @@ def grade_submission(submission, name, source_nb, expected, limits=None, use_san
     - name, source_nb, expected: the assignment, its source notebook and ``scoring.expected_reports``.
     - limits: a ``sandbox.Limits`` or ``None``; use_sandbox: False only under ``--unsafe-no-sandbox``.
     - released_nb: the released notebook, where a deleted answer cell is taken from (default: made here).
+    - other_sets: ``{set name: answer-cell ids}`` of the course's other sets, to name the set of a notebook
+      handed in for the wrong one.
 
     Returns a ``SubmissionResult``.
     """
@@ -92,11 +120,24 @@ def grade_submission(submission, name, source_nb, expected, limits=None, use_san
         0.0,
         max_score(source_nb),
     )
+    result.lms_id, result.late = submission.lms_id, submission.late
     if submission.status != PENDING:
         return result
     try:
-        result.solution_sources = parse_submission(submission.read_bytes())
+        data = submission.read_bytes()
+        result.solution_sources = parse_submission(data)
+        mismatch = set_mismatch(name, source_nb, result.solution_sources, other_sets or {})
+        if mismatch:
+            result.status, result.message = mismatch
+            return result
+        released_nb = released_nb or release_notebook(source_nb)
+        added = added_code_cells(data, released_nb)
         notes = [submission.message]
+        if added:
+            notes.append(
+                f"{added} code cell(s) you added were not run: only the answer cells are graded, so put all your "
+                "code inside them"
+            )
         for attempt in range(1 + RETRIES):
             run = execution.run_untrusted(
                 rebuild(source_nb, result.solution_sources, released_nb), limits=limits, use_sandbox=use_sandbox
@@ -119,20 +160,84 @@ def grade_submission(submission, name, source_nb, expected, limits=None, use_san
     return result
 
 
+def set_mismatch(name, source_nb, learner_sources, other_sets):
+    """``(status, message)`` when a notebook is not one of set ``name``, else ``None``.
+
+    ``no-answer-cells``: it has no nbgrader answer cell at all (a notebook not started from the released one).
+    ``wrong-assignment``: its answer cells are those of another set of ``other_sets`` (``{set: answer ids}``)
+    more than ``name``'s (ids such as ``answer_q1`` exist in several sets: the sets are compared by the
+    Jaccard overlap of their ids), or it has none of ``name``'s. Such a notebook is not run: it would score
+    about 0 and say nothing useful.
+    """
+    wanted = {grade_id for grade_id, cell in _solution_cells(source_nb)}
+    found = set(learner_sources)
+    start = f"start from exercises/{name}/{name}.ipynb"
+    if wanted and not found:
+        return "no-answer-cells", (
+            f"the notebook has none of the answer cells of {name} (no cell with nbgrader metadata): was it "
+            f"started from the released notebook? Nothing was run; {start}"
+        )
+
+    def overlap(ids):
+        return len(found & ids) / len(found | ids)
+
+    rivals = {other: overlap(ids) for other, ids in other_sets.items() if other != name}
+    best = max(rivals, key=rivals.get, default=None)
+    if not wanted or (found & wanted and (best is None or rivals[best] <= overlap(wanted))):
+        return None
+    which = f"exercise set {best!r}, not {name}" if best is not None and rivals[best] > 0 else f"not {name}'s"
+    return "wrong-assignment", (
+        f"this notebook is {which}: its answer cells ({', '.join(sorted(found - wanted)[:4])}) are "
+        f"not {name}'s. Nothing was run; hand in the notebook of {name} ({start})"
+    )
+
+
+def _solution_cells(nb):
+    return [(nbgrader_meta(c).get("grade_id"), c) for c in nb.cells if is_solution_cell(c)]
+
+
+def answer_cell_ids(root):
+    """``{set name: answer-cell grade ids}`` for every exercise set of the course at ``root``."""
+    return {
+        other: {grade_id for grade_id, _ in _solution_cells(read_notebook(source_path(root, other)))}
+        for other in assignment_names(root)
+    }
+
+
 def _write_atomically(path, text):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
-def grades_csv_text(results):
-    """grades.csv for ``results``: one row per submission, sorted by student id then origin."""
+def grades_csv_text(results, kept_rows=()):
+    """grades.csv for ``results`` and the ``kept_rows`` (dicts) of an earlier run that they do not replace: one
+    row per submission, sorted by assignment, student id, then source."""
+    rows = [{column: row.get(column) or "" for column in CSV_COLUMNS} for row in kept_rows]
+    rows += [result.csv_row() for result in results]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for result in sorted(results, key=lambda r: (r.student_id, r.origin)):
-        writer.writerow(result.csv_row())
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"], r["source"])))
     return buffer.getvalue()
+
+
+def previous_rows(path):
+    """The rows of an earlier grades.csv at ``path`` (a list of dicts), or [] if there is none.
+
+    A file that is not a grades.csv (no student_id and assignment columns) is kept aside as ``.bak``, never
+    silently overwritten.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    if not {"student_id", "assignment"} <= set(reader.fieldnames or []):
+        path.replace(path.with_name(path.name + ".bak"))
+        return []
+    return rows
 
 
 class _Recorder:
@@ -143,11 +248,13 @@ class _Recorder:
         self.released_nb = release_notebook(source_nb)
         self.out_dir, self.show_hidden = Path(out_dir), show_hidden
         self.results = []
+        self.earlier = previous_rows(self.out_dir / "grades.csv")  # rows of students not graded this time stay
         from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
 
         self.record_grades = gradebook.record_grades
-        self.gradebook = gradebook.open_gradebook(db_url)
-        gradebook.record_assignment(self.gradebook, name, source_nb)
+        with gradebook.schema_lock(db_url):  # graders started together on a new database take turns here
+            self.gradebook = gradebook.open_gradebook(db_url)
+            gradebook.record_assignment(self.gradebook, name, source_nb)
 
     def add(self, result):
         if result.status not in GRADER_FAULTS | NOT_A_STUDENT:
@@ -170,7 +277,12 @@ class _Recorder:
                 render_feedback(result, self.released_nb, self.source_nb, self.expected, self.show_hidden),
             )
         self.results.append(result)
-        _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results))
+        self.write_csv()
+
+    def write_csv(self):
+        graded = {(r.assignment, r.student_id) for r in self.results}
+        kept = [row for row in self.earlier if (row.get("assignment"), row.get("student_id")) not in graded]
+        _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results, kept))
 
     def close(self):
         self.gradebook.close()
@@ -199,6 +311,8 @@ def grade_assignment(
     limits=None,
     show_hidden=False,
     on_result=None,
+    pool=None,
+    students=None,
 ):
     """Autograde every submission of exercise set ``name``.
 
@@ -206,20 +320,27 @@ def grade_assignment(
     - root: the course root (holds ``solutions/<name>/<name>.ipynb``).
     - submissions_dir: folder of submissions (see ``intake``); out_dir: where grades.csv, feedback/ and (by
       default) gradebook.db go.
-    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``.
+    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``; checked first
+      (``gradebook.GradebookUnavailable`` if it cannot be opened).
     - workers: number of processes grading concurrently (the results do not depend on it).
     - use_sandbox, limits: passed to the sandbox; show_hidden: feedback shows hidden tests and expected
       values.
     - on_result: called with each ``SubmissionResult`` as soon as it is stored (progress display).
+    - students: grade only these students (ids as in grades.csv, or LMS ids); the other rows of an existing
+      grades.csv stay as they are.
+    - pool: a ``concurrent.futures`` executor to grade in, shared by several calls (the adversarial tests grade
+      every exercise set in one pool); default: one of ``workers`` processes made here when ``workers > 1``.
 
     Returns the list of ``SubmissionResult``, sorted by student id.
     """
     source_nb = read_notebook(source_path(root, name))  # first: an unknown set creates nothing
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from course_lib.grading.gradebook import check_database
+
+    check_database(_database_url(db, out_dir))  # a wrong URL or password is said at once, in one line
     with contextlib.ExitStack() as stack:
-        pool = None
-        if workers > 1:
+        if pool is None and workers > 1:
             # spawn, not fork: the parent holds a database connection and zmq state that must not be shared.
             # Started first, so that the workers' imports overlap with the parent's preparations.
             pool = stack.enter_context(
@@ -229,15 +350,31 @@ def grade_assignment(
                 pool.submit(_warm_up)
         expected = expected_reports(name, source_nb, cache_dir=out_dir / ".cache")
         submissions = discover(name, submissions_dir)
+        if students:
+            submissions = _only(submissions, students, submissions_dir)
         recorder = _Recorder(name, source_nb, expected, out_dir, _database_url(db, out_dir), show_hidden)
         stack.callback(recorder.close)
-        _write_atomically(out_dir / "grades.csv", grades_csv_text([]))
-        job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb)
+        recorder.write_csv()
+        job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb, answer_cell_ids(root))
         for result in _results(submissions, job, pool):
             recorder.add(result)
             if on_result is not None:
                 on_result(result)
     return sorted(recorder.results, key=lambda r: (r.student_id, r.origin))
+
+
+def _only(submissions, students, submissions_dir):
+    """The submissions of ``students`` (student ids or LMS ids); raises ``FileNotFoundError`` naming any not
+    found."""
+    wanted = set(students)
+    chosen = [s for s in submissions if s.student_id in wanted or (s.lms_id and s.lms_id in wanted)]
+    missing = wanted - {s.student_id for s in chosen} - {s.lms_id for s in chosen}
+    if missing:
+        known = ", ".join(sorted({s.student_id for s in submissions})[:20]) or "none"
+        raise FileNotFoundError(
+            f"no submission of {', '.join(sorted(missing))} in {submissions_dir} (students found: {known})"
+        )
+    return chosen
 
 
 def _results(submissions, job, pool):
@@ -261,4 +398,6 @@ def _results(submissions, job, pool):
                 f"the grading worker failed: {error}",
                 0.0,
                 max_score(source_nb),
+                lms_id=submission.lms_id,
+                late=submission.late,
             )

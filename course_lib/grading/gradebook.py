@@ -6,6 +6,7 @@ writes here, one submission at a time, each in its own transaction: a failure on
 another's grade, and writing the same grades again changes nothing (re-grading is idempotent).
 """
 
+import contextlib
 import os
 import shutil
 import sys
@@ -19,6 +20,77 @@ from course_lib.grading.notebooks import graded_cells, is_graded_cell, is_soluti
 
 NOTEBOOK_OF = "{assignment}"
 """Each exercise set has exactly one notebook, named after the set."""
+
+SCHEMA_LOCK_KEY = 0x636F75727365  # "course": the PostgreSQL advisory lock taken while the schema is created
+CONNECT_TIMEOUT_S = 10
+
+
+class GradebookUnavailable(RuntimeError):
+    """The gradebook's database cannot be opened; the message says why, in one line."""
+
+
+def _one_line(error):
+    text = str(getattr(error, "orig", None) or error)
+    return " ".join(text.split()) or type(error).__name__
+
+
+def check_database(url):
+    """Connect once to ``url`` and return; raise ``GradebookUnavailable`` with a one-line reason if that fails.
+
+    Run before any grading work, so that a wrong URL, a missing password or a server that is down is reported
+    at once, not after the solution has run.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    where = redact_url(url)
+    postgres = url.startswith("postgresql")
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S} if postgres else {})
+    except ImportError as error:
+        raise GradebookUnavailable(
+            f"cannot open the gradebook {where}: {error.name or error} is not installed (PostgreSQL needs "
+            "psycopg: pip install 'psycopg[binary]')"
+        ) from None
+    except (SQLAlchemyError, ValueError) as error:
+        raise GradebookUnavailable(f"cannot open the gradebook {where}: {_one_line(error)}") from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        reason = _one_line(error)
+        if postgres and "password" in reason.lower():
+            reason += " (put the password in ~/.pgpass as host:port:database:user:password, mode 600)"
+        raise GradebookUnavailable(f"cannot open the gradebook {where}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def schema_lock(url):
+    """Take turns at creating the gradebook: hold a PostgreSQL advisory lock inside the ``with`` block.
+
+    Two graders started together on a new database would both find no tables and both create them, and one
+    would fail. Under this lock the second waits until the first has created the schema (and recorded the
+    assignment), then finds them. SQLite needs nothing: one grading process owns its file.
+    """
+    if not url.startswith("postgresql"):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def database_url(db, out_dir):

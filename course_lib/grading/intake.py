@@ -40,6 +40,8 @@ class Submission:
     member: str | None = None  # the notebook's name inside the zip
     status: str = PENDING
     message: str = ""
+    lms_id: str = ""  # the LMS's number for the student (Moodle participant id, Canvas user id), "" if none
+    late: bool = False  # the LMS marked the file late ("LATE" in a Canvas file name)
 
     def read_bytes(self):
         """The notebook's raw bytes; raises ``UnreadableNotebook`` if they cannot be read safely."""
@@ -69,12 +71,8 @@ def sanitize_student_id(text):
     return cleaned[:100] or "unknown"
 
 
-def student_from_filename(stem, assignment):
-    """The student's id hidden in a file name, or ``None`` when the name only names the assignment.
-
-    ``alice`` -> alice; ``alice_rnn`` / ``rnn-alice`` -> alice; ``alice_12345_67890_rnn (2)`` (Canvas) ->
-    alice; ``20230117`` -> 20230117; ``rnn (1)`` -> None.
-    """
+def _name_tokens(stem, assignment):
+    """The words of a file name, without copy suffixes and the assignment's name."""
     stem = _COPY_SUFFIX.sub("", stem.strip())
     tokens = [t for t in _SEPARATORS.split(stem) if t]
     assignment_tokens = [t.lower() for t in _SEPARATORS.split(assignment) if t]
@@ -83,10 +81,46 @@ def student_from_filename(stem, assignment):
         if [t.lower() for t in tokens[start : start + width]] == assignment_tokens:
             tokens = tokens[:start] + tokens[start + width :]
             break
-    tokens = [t for t in tokens if t.lower() not in {"late", "submission"}]
+    return tokens
+
+
+def student_from_filename(stem, assignment):
+    """The student's name hidden in a file name, or ``None`` when the name only names the assignment.
+
+    ``alice`` -> alice; ``alice_rnn`` / ``rnn-alice`` -> alice; ``alice_12345_67890_rnn (2)`` (Canvas) ->
+    alice; ``20230117`` -> 20230117; ``rnn (1)`` -> None. The LMS's numbers are in ``lms_details``.
+    """
+    tokens = [t for t in _name_tokens(stem, assignment) if t.lower() not in {"late", "submission"}]
     if any(not t.isdigit() for t in tokens):  # LMS user and submission numbers beside a name
         tokens = [t for t in tokens if not t.isdigit()]
     return "_".join(tokens) or None
+
+
+def lms_details(stem, assignment):
+    """What an LMS wrote into a name beside the student's: ``(lms_id, late)``.
+
+    The LMS id is the first number after a name: Moodle's participant id (``Wang Wei_11111`` of a folder
+    ``Wang Wei_11111_assignsubmission_file_``), Canvas's user id (``wangwei_11111_67890_rnn``, the second number
+    being the submission's). A name that is only a number (a student number) has no LMS id. ``late`` is True
+    when the name carries Canvas's ``LATE`` marker.
+    """
+    tokens = _name_tokens(stem, assignment)
+    late = any(t.lower() == "late" for t in tokens)
+    words = [t for t in tokens if t.lower() not in {"late", "submission"}]
+    numbers = [t for t in words if t.isdigit()]
+    has_name = any(not t.isdigit() for t in words)
+    return (numbers[0] if has_name and numbers else ""), late
+
+
+def _identity(stem, assignment, fallback):
+    """``(student_id, lms_id, late)`` for an entry's name: the student's name, with the LMS id appended when there
+    is one, so that namesakes stay two students (``Wang_Wei_11111``, ``Wang_Wei_22222``)."""
+    who = student_from_filename(stem, assignment)
+    lms_id, late = lms_details(stem, assignment)
+    student_id = sanitize_student_id(who or fallback)
+    if who and lms_id:
+        student_id = sanitize_student_id(f"{who}_{lms_id}")
+    return student_id, lms_id, late
 
 
 def _is_ignored(relative_name):
@@ -153,12 +187,13 @@ def discover(assignment, submissions_dir):
         if _is_ignored(name) or entry.is_symlink():
             continue
         if entry.is_dir():  # Moodle names folders "Full Name_12345_assignsubmission_file_"
-            who = student_from_filename(_MOODLE_SUFFIX.sub("", name), assignment)
-            found.append(_from_folder(sanitize_student_id(who or name), entry, name, assignment))
+            student_id, lms_id, late = _identity(_MOODLE_SUFFIX.sub("", name), assignment, name)
+            found.append(_from_folder(student_id, entry, name, assignment))
+            found[-1].lms_id, found[-1].late = lms_id, late
             continue
         stem, suffix = os.path.splitext(name)
         who = student_from_filename(stem, assignment)
-        student_id = sanitize_student_id(who or stem)
+        student_id, lms_id, late = _identity(stem, assignment, stem)
         if who is None:
             found.append(
                 Submission(
@@ -184,6 +219,8 @@ def discover(assignment, submissions_dir):
                     message=f"{name!r} is neither a notebook (.ipynb) nor a zip",
                 )
             )
+        if who is not None:
+            found[-1].lms_id, found[-1].late = lms_id, late
     found.sort(key=lambda s: (s.student_id, s.origin))
     first_origin = {}
     for submission in found:

@@ -130,6 +130,27 @@ def parse_submission(data):
     return sources
 
 
+def added_code_cells(data, released_nb):
+    """How many non-empty code cells of a submission (raw bytes) the learner added: cells that are neither
+    nbgrader cells of ``released_nb`` nor copies of its other cells. ``rebuild`` drops them; the feedback says so.
+    Returns 0 for bytes that are not a notebook."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+        cells = [c for c in doc["cells"] if isinstance(c, dict)]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return 0
+    known_ids = {nbgrader_meta(c).get("grade_id") for c in released_nb.cells} - {None}
+    known_sources = {c.source.strip() for c in released_nb.cells}
+    added = 0
+    for cell in cells:
+        source = cell.get("source", "")
+        source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") != "code" or not source.strip() or nbgrader_meta(cell).get("grade_id") in known_ids:
+            continue
+        added += source.strip() not in known_sources
+    return added
+
+
 def rebuild(structure_nb, learner_sources, blank_nb=None):
     """The notebook to execute: ``structure_nb`` with the learner's solution cells put in.
 

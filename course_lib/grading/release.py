@@ -9,10 +9,15 @@ checked for being in sync.
 
 from pathlib import Path
 
+from course_lib.grading.audit import kernel_judgements, manually_graded_cells
 from course_lib.grading.notebooks import notebook_text, read_notebook, release_notebook
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "exercises"
+
+
+class ReleaseError(ValueError):
+    """A source notebook that must not be released as it is; the message lists what to fix."""
 
 
 def find_course_root(start=None):
@@ -48,8 +53,17 @@ def release_path(root, name):
 
 
 def released_text(root, name):
-    """The exact text ``course release`` writes for assignment ``name``."""
-    return notebook_text(release_notebook(read_notebook(source_path(root, name))))
+    """The exact text ``course release`` writes for assignment ``name``.
+
+    Raises ``ReleaseError`` if a test cell reports a verdict computed in the learner's kernel, or if a cell is
+    meant to be graded by hand, which ``course grade`` cannot do (see ``audit``).
+    """
+    path = source_path(root, name)
+    source = read_notebook(path)
+    problems = manually_graded_cells(source) + kernel_judgements(source)
+    if problems:
+        raise ReleaseError(f"{path} cannot be released:\n  " + "\n  ".join(problems))
+    return notebook_text(release_notebook(source))
 
 
 def release_assignment(root, name):

@@ -8,6 +8,8 @@ kernel and writes the executed notebook on standard output (see ``runner.py``). 
 - a read-only view of the system (``/usr``), the Python installation and virtualenv, and the ``course_lib``
   package itself, and nothing else of the course repository: no ``solutions/``, no gradebook or grading
   output, no other submission, no home directory, only a handful of harmless files of ``/etc``;
+- no reference implementation (``HIDDEN_FROM_SUBMISSIONS``) in any form: source, byte code in ``__pycache__``,
+  a sourceless ``.pyc``, a copy in site-packages or where an editable install points (see ``hiding.py``);
 - a private, size-limited, writable ``/tmp`` (a tmpfs), which disappears with the sandbox;
 - its own process-ID space, an unprivileged user with no capabilities, a new session (no terminal injection);
 - limits: address space, CPU time and file size per process (rlimits); total memory and number of processes
@@ -39,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 import course_lib
+from course_lib.grading.hiding import hidden_paths
 from course_lib.grading.runner import blank_copy, merge_answer, request_bytes
 
 COURSE_LIB_DIR = Path(course_lib.__file__).resolve().parent
@@ -236,14 +239,11 @@ def bwrap_command(inner_command):
     # course_lib, read-only, at its own path: an editable install (a .pth pointing at the repository) then
     # finds it, while the rest of the repository (solutions/, tests, gradebook) does not exist inside.
     cmd += ["--ro-bind", str(COURSE_LIB_DIR), str(COURSE_LIB_DIR), "--chdir", "/tmp"]
-    # The reference implementations are what the exercises ask learners to write: hide them, so that a submission
-    # cannot simply import the answer. Exercise tests need only checks (and data for the demos).
-    for name in HIDDEN_FROM_SUBMISSIONS:
-        path = COURSE_LIB_DIR / name
-        if path.is_dir():
-            cmd += ["--tmpfs", str(path)]
-        elif path.is_file():
-            cmd += ["--ro-bind", "/dev/null", str(path)]
+    # The reference implementations are what the exercises ask learners to write: hide them, in every form and
+    # every copy, so that a submission cannot simply import (or unmarshal) the answer. Exercise tests need only
+    # checks (and data for the demos).
+    for path in hidden_paths(COURSE_LIB_DIR, _python_roots(), HIDDEN_FROM_SUBMISSIONS):
+        cmd += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
     for key, value in sandbox_env().items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"] + list(inner_command)

@@ -1,0 +1,159 @@
+"""Checks on an nbgrader source notebook that ``course release`` runs before writing the learner's version.
+
+``kernel_judgements``: the grading design requires that no pass/fail decision is made inside the learner's
+kernel. A test cell may only *report* raw values (``checks.report``, or ``checks.assert_*``, which report their
+first argument); the trusted grader compares them with the solution's. A value computed by a comparison in the
+kernel (``np.allclose(x, y)``, ``x == y``, ``bool(...)``, ``not x``) can be forged by monkeypatching NumPy in the
+learner's own cell, so reporting one hands out points for free. This module finds such reports by reading the
+test cells' code with ``ast``, following simple assignments (``ok = np.allclose(...)`` then ``report(k, ok)``).
+"""
+
+import ast
+
+from course_lib.grading.notebooks import is_graded_cell, nbgrader_meta
+
+COMPARING_FUNCTIONS = frozenset(
+    {
+        "allclose", "array_equal", "array_equiv", "isclose", "equal", "not_equal", "less", "less_equal",
+        "greater", "greater_equal", "bool", "bool_", "all", "any", "isfinite", "isnan", "isinf", "logical_and",
+        "logical_or", "logical_not", "logical_xor", "isinstance", "issubclass", "callable", "hasattr",
+        "startswith", "endswith", "issubset", "issuperset", "isdisjoint", "assert_allclose", "assert_equal",
+        "assert_array_equal", "assert_almost_equal", "assert_array_almost_equal",
+    }
+)  # fmt: skip
+"""Functions and methods whose result is a judgement (True/False) rather than a value of the learner's."""
+
+REPORTING = {"report": 1, "assert_close": 0}
+"""Calls that send a value to the grader, and the position of the value they send (arguments before it, such as
+``report``'s key, are checked too: a key can carry a verdict as well)."""
+
+
+def _python_source(source):
+    """The cell's code as plain Python (IPython magics and shell escapes transformed away)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _called_name(call):
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def _judging_node(node, tainted):
+    """A description of the first comparison inside ``node`` (or a name assigned from one), else None."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Compare):
+            return f"a comparison ({ast.unparse(sub)})"
+        if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.Not):
+            return f"a negation ({ast.unparse(sub)})"
+        if isinstance(sub, ast.Call) and _called_name(sub) in COMPARING_FUNCTIONS:
+            return f"{_called_name(sub)}(...)"
+        if isinstance(sub, ast.Name) and sub.id in tainted:
+            return f"{sub.id}, which holds {tainted[sub.id]}"
+    return None
+
+
+def _assigned_names(target):
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _tainted_names(tree):
+    """``{name: why}`` for names bound, anywhere in the cell, to something computed by a comparison."""
+    tainted = {}
+    changed = True
+    while changed:
+        changed = False
+        for node in ast.walk(tree):
+            pairs = []
+            if isinstance(node, ast.Assign):
+                pairs = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+                pairs = [(node.target, node.value)]
+            elif isinstance(node, ast.For | ast.comprehension):
+                pairs = [(node.target, node.iter)]
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                pairs = [(node.optional_vars, node.context_expr)]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):  # a helper that returns a verdict
+                returns = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
+                why = next(filter(None, (_judging_node(r, tainted) for r in returns)), None)
+                if why and node.name not in tainted:
+                    tainted[node.name] = f"a function returning {why}"
+                    changed = True
+                continue
+            for target, value in pairs:
+                why = _judging_node(value, tainted)
+                for name in _assigned_names(target) if why else []:
+                    if name not in tainted:
+                        tainted[name] = why
+                        changed = True
+    return tainted
+
+
+def judgements_in_code(source):
+    """Reports in one test cell's code that send a value computed by a comparison.
+
+    Returns a list of ``(line, why)``: the line of the offending ``report``/``assert_close`` call and what it
+    reports. Raises ``SyntaxError`` if the code cannot be parsed.
+    """
+    tree = ast.parse(_python_source(source))
+    tainted = _tainted_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or _called_name(node) not in REPORTING:
+            continue
+        position = REPORTING[_called_name(node)]
+        sent = node.args[: position + 1] + [k.value for k in node.keywords if k.arg in ("key", "value", "actual")]
+        for argument in sent:
+            why = _judging_node(argument, tainted)
+            if why:
+                found.append((node.lineno, f"{ast.unparse(node)[:100]} reports {why}"))
+                break
+    return sorted(found)
+
+
+def kernel_judgements(source_nb):
+    """Every report, in every graded test cell of ``source_nb``, of a value computed by a comparison.
+
+    Returns a list of str, one per offence, naming the cell and line (empty when the notebook is clean).
+    """
+    problems = []
+    for cell in source_nb.cells:
+        if not is_graded_cell(cell):
+            continue
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        try:
+            found = judgements_in_code(cell.source)
+        except SyntaxError as error:
+            problems.append(f"test cell {grade_id!r} cannot be parsed, so it cannot be audited: {error}")
+            continue
+        for line, why in found:
+            problems.append(
+                f"test cell {grade_id!r}, line {line}: {why}; the learner's kernel can forge that: "
+                "report the raw values instead and let the grader compare"
+            )
+    return problems
+
+
+def manually_graded_cells(source_nb):
+    """Cells that nbgrader would grade by hand (a manually graded answer or task), which ``course grade`` cannot
+    score: their points would silently vanish from every total.
+
+    Returns a list of str, one per such cell (empty when every graded cell is an autograded test).
+    """
+    problems = []
+    for cell in source_nb.cells:
+        meta = nbgrader_meta(cell)
+        if not (meta.get("grade") or meta.get("task")) or is_graded_cell(cell) and not meta.get("solution"):
+            continue
+        kind = "task" if meta.get("task") else "answer"
+        problems.append(
+            f"cell {meta.get('grade_id')!r} is a manually graded {kind} ({meta.get('points', 0)} points): "
+            "course grade scores autograded test cells only, so these points would be lost; turn it into an "
+            "autograded question (an answer cell plus a test cell that reports it), or take it out"
+        )
+    return problems
