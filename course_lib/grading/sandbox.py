@@ -46,7 +46,7 @@ from course_lib.grading.runner import blank_copy, merge_answer, request_bytes
 
 COURSE_LIB_DIR = Path(course_lib.__file__).resolve().parent
 # Parts of course_lib that a submission must not see: they hold the answers to the exercises.
-HIDDEN_FROM_SUBMISSIONS = ("nn_numpy", "nn_torch", "gradcheck.py", "baselines", "train.py")
+HIDDEN_FROM_SUBMISSIONS = ("nn_numpy", "nn_torch", "gradcheck.py", "baselines", "train.py", "metrics.py")
 """The ``course_lib`` package, the only part of the course repository visible inside the sandbox
 (read-only)."""
 
