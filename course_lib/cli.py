@@ -1,4 +1,5 @@
-"""The ``course`` command: release exercise sets, self-check a notebook, autograde a class.
+"""The ``course`` command (also ``python -m course_lib``): release exercise sets, self-check a notebook, autograde a
+class. ``course --help`` shows examples and exit codes.
 
 course release [NAME ...]      regenerate exercises/ from solutions/ (deterministic)
 course check NOTEBOOK          run the visible tests of your notebook; exit 0 iff all pass
@@ -9,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import course_lib
 from course_lib.grading import execution
 from course_lib.grading.release import find_course_root
 
@@ -27,6 +29,10 @@ def _release_or_check(args):
     from course_lib.grading.release import release, release_path, released_text
 
     root = find_course_root(args.root)
+    for name in args.names:
+        if message := _unknown_set("release", root, name):
+            print(message, file=sys.stderr)
+            return 2
     if args.check:  # report, write nothing: for CI and the sync test
         stale = [
             n
@@ -48,10 +54,27 @@ def _names(root):
     return assignment_names(root)
 
 
+def _unknown_set(command, root, name):
+    """The one-line complaint about an exercise set that does not exist, or None when it does."""
+    known = _names(root)
+    if name in known:
+        return None
+    listed = ", ".join(known) if known else f"none: {root} has no solutions/<name>/<name>.ipynb"
+    return f"course {command}: no exercise set named {name!r} (known: {listed})"
+
+
 def _check(args):
     from course_lib.grading.check import check_notebook, format_report
     from course_lib.grading.notebooks import UnreadableNotebook
+    from course_lib.grading.release import RELEASE_DIR
 
+    if args.assignment:
+        root = find_course_root(args.root)
+        released = root / RELEASE_DIR / args.assignment / f"{args.assignment}.ipynb"
+        # A learner may have only the exercise notebooks (no course folder): then there is nothing to check against.
+        if _names(root) and not released.is_file() and (message := _unknown_set("check", root, args.assignment)):
+            print(message, file=sys.stderr)
+            return 2
     try:
         report = check_notebook(
             args.notebook, root=args.root, assignment=args.assignment, cell_timeout=args.cell_timeout
@@ -94,6 +117,9 @@ def _grade(args):
     }
     limits = execution.make_limits(**overrides) if overrides else None
     root = find_course_root(args.root)
+    if message := _unknown_set("grade", root, args.assignment):
+        print(message, file=sys.stderr)
+        return 2
 
     def progress(result):
         print(
@@ -110,6 +136,8 @@ def _grade(args):
     if not Path(args.submissions).is_dir():
         print(f"course grade: {args.submissions} is not a folder of submissions", file=sys.stderr)
         return 2
+    if not any(Path(args.submissions).iterdir()):
+        print(f"course grade: warning: {args.submissions} is empty: there is nothing to grade", file=sys.stderr)
     try:
         results = grade_assignment(
             root,
@@ -131,30 +159,79 @@ def _grade(args):
     return 0
 
 
+EPILOG = """\
+examples:
+  course check rnn.ipynb                         a learner checks their notebook (visible tests only)
+  course release                                 regenerate every exercise set in exercises/ from solutions/
+  course release --check                         exit 1 if exercises/ is out of date (for CI)
+  course grade rnn submissions/ --out grades/ --workers 2
+  course grade rnn fixed/ --out grades/ --student alice_12345    re-grade one student, keep the other rows
+
+exit status:
+  0  success (check: every visible test passed)
+  1  check: some visible test failed; release --check: exercises/ is out of date
+  2  a usage error: unknown exercise set, bad option value, unreadable notebook, no sandbox, no database
+"""
+
+
+def _positive(kind):
+    """An argparse type: a number of ``kind`` (int or float) greater than zero."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _add_root(parser, default):
+    parser.add_argument(
+        "--root", default=default, metavar="DIR", help="course folder (default: found from the current directory)"
+    )
+
+
 def build_parser():
     """The argument parser of the ``course`` command."""
     parser = argparse.ArgumentParser(
-        prog="course", description="Release, check and grade the course's exercises."
+        prog="course",
+        description="Release, check and grade the course's exercises.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--root", default=None, help="course folder (default: found from the current directory)"
-    )
+    parser.add_argument("--version", action="version", version=f"course {course_lib.__version__}")
+    _add_root(parser, None)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    release = commands.add_parser("release", help="regenerate exercises/ from solutions/")
+    def subcommand(name, help_text):
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _add_root(sub, argparse.SUPPRESS)  # also accepted after the subcommand: course check nb --root .
+        return sub
+
+    release = subcommand("release", "regenerate exercises/ from solutions/")
     release.add_argument("names", nargs="*", metavar="NAME", help="exercise sets (default: all)")
     release.add_argument(
         "--check", action="store_true", help="only report sets whose exercises/ is out of date"
     )
     release.set_defaults(run=_release)
 
-    check = commands.add_parser("check", help="run the visible tests of your notebook")
+    check = subcommand("check", "run the visible tests of your notebook")
     check.add_argument("notebook", metavar="NOTEBOOK")
     check.add_argument("--assignment", default=None, help="exercise set, if the file name does not say it")
-    check.add_argument("--cell-timeout", type=float, default=600.0, help="seconds per cell (default 600)")
+    check.add_argument(
+        "--cell-timeout", type=_positive(float), default=600.0, metavar="SECONDS", help="per cell (default 600)"
+    )
     check.set_defaults(run=_check)
 
-    grade = commands.add_parser("grade", help="autograde every submission of an exercise set")
+    grade = subcommand("grade", "autograde every submission of an exercise set")
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument("submissions", metavar="SUBMISSIONS_DIR")
     grade.add_argument(
@@ -167,7 +244,7 @@ def build_parser():
         help="gradebook URL, e.g. postgresql://user@host/db (default: SQLite in DIR)",
     )
     grade.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="submissions graded at once (default 1)"
+        "--workers", type=_positive(int), default=1, metavar="N", help="submissions graded at once (default 1)"
     )
     grade.add_argument(
         "--unsafe-no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)"
@@ -182,9 +259,14 @@ def build_parser():
         metavar="ID",
         help="grade only this student (id or LMS id; repeatable); other rows of grades.csv are kept",
     )
-    grade.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
-    grade.add_argument("--notebook-timeout", type=float, default=None, help="seconds per notebook")
-    grade.add_argument("--memory-mb", type=int, default=None, help="memory limit per submission")
+    from course_lib.grading.sandbox import Limits
+
+    grade.add_argument("--cell-timeout", type=_positive(float), default=None, metavar="SECONDS",
+                       help=f"per cell (default {Limits.cell_timeout:g})")
+    grade.add_argument("--notebook-timeout", type=_positive(float), default=None, metavar="SECONDS",
+                       help=f"per notebook (default {Limits.notebook_timeout:g})")
+    grade.add_argument("--memory-mb", type=_positive(int), default=None, metavar="MB",
+                       help=f"memory limit per submission (default {Limits.memory_mb})")
     grade.set_defaults(run=_grade)
     return parser
 
