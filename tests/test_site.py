@@ -22,7 +22,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.book, pytest.mark.xdist_group("browser")]
 
 # Pages whose maths and figures are checked; every chapter in the table of contents belongs here.
-PAGES_WITH_MATH = ["book/notation.html", "book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html"]
+PAGES_WITH_MATH = ["book/notation.html", "book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html",
+                   "book/08-labelling.html"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
