@@ -22,7 +22,10 @@ CHAPTER = ROOT / "book" / "08-labelling.md"
 
 @pytest.fixture(scope="module")
 def chapter():
-    return chapter_namespace(CHAPTER, classes=True)
+    threads = torch.get_num_threads()
+    namespace = chapter_namespace(CHAPTER, classes=True)
+    torch.set_num_threads(threads)  # the page's import cell sets one thread: do not impose that on other tests
+    return namespace
 
 
 @pytest.mark.parametrize("cell", [nn.LSTM, nn.GRU])
