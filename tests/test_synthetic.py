@@ -69,6 +69,55 @@ def test_slot_filling_is_seeded_and_labels_are_valid(cue_position):
     assert min(cues.values()) > 60
 
 
+
+def test_default_gap_keeps_the_data_of_before_the_gap_existed():
+    # The first examples as the generator produced them before it had a gap argument (chapter 2's prose and
+    # benchmarks/results.py rely on the default data staying the same).
+    assert slot_filling(2, "before", seed=0) == [
+        (["on", "august", "sixth", "arrive", "in", "tokyo"], ["O", "B-date", "I-date", "O", "O", "B-arrival"]),
+        (["my", "boss", "needs", "to", "leave", "kuala", "lumpur", "on", "january", "second"],
+         ["O", "O", "O", "O", "O", "B-departure", "I-departure", "O", "B-date", "I-date"])]
+    assert slot_filling(2, "after", seed=0) == [
+        (["tokyo", "is", "the", "place", "we", "arrive", "in"], ["B-arrival", "O", "O", "O", "O", "O", "O"]),
+        (["kuala", "lumpur", "is", "where", "i", "leave", "on", "january", "second"],
+         ["B-departure", "I-departure", "O", "O", "O", "O", "O", "B-date", "I-date"])]
+    assert slot_filling(50, "mixed", seed=4, gap=0) == slot_filling(50, "mixed", seed=4)
+
+
+@pytest.mark.parametrize("gap", [0, 1, 5])
+@pytest.mark.parametrize("cue_position", ["before", "after"])
+def test_gap_puts_that_many_fillers_between_cue_and_city(cue_position, gap):
+    examples = slot_filling(100, cue_position, seed=7, gap=gap)
+    assert examples == slot_filling(100, cue_position, seed=7, gap=gap)
+    for tokens, labels in examples:
+        city = [i for i, label in enumerate(labels) if label.endswith(("arrival", "departure"))]
+        first, last = city[0], city[-1]
+        assert city == list(range(first, last + 1))
+        fillers = [i for i, token in enumerate(tokens) if token in synthetic.FILLERS]
+        assert all(labels[i] == "O" for i in fillers)
+        if cue_position == "before":
+            assert fillers == list(range(first - gap, first))
+            assert tokens[first - gap - 1] in ("in", "leave")  # the word before the fillers is the cue
+        else:
+            assert fillers == list(range(last + 1, last + 1 + gap))
+            assert tokens[last + 1 + gap] in ("is", "on")  # the template goes on after the fillers
+        # without the fillers, the request is one the generator makes without a gap
+        kept = [i for i in range(len(tokens)) if i not in fillers]
+        cue = "arrive" if "arrive" in tokens else "leave"
+        plain = [tokens[i] for i in kept]
+        assert (cue in plain) and labels[first][2:] == ("arrival" if cue == "arrive" else "departure")
+    words = {t for tokens, _ in examples for t in tokens}
+    assert (words & set(synthetic.FILLERS) != set()) == (gap > 0)
+
+
+def test_fillers_say_nothing_about_the_slot():
+    reserved = set(synthetic.CUES) | {"in"} | {w for city in synthetic.CITIES for w in city.split()}
+    reserved |= set(synthetic.MONTHS) | set(synthetic.ORDINALS)
+    reserved |= {w for patterns in TEMPLATES.values() for p in patterns for w in p.split() if "{" not in w}
+    assert not reserved & set(synthetic.FILLERS)
+    with pytest.raises(ValueError):
+        slot_filling(3, gap=-1)
+
 def test_adding_problem_target_is_the_sum_of_the_marked_values():
     X, y = adding_problem(500, seq_len=50, seed=0)
     assert X.shape == (500, 50, 2) and y.shape == (500,)

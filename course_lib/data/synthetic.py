@@ -3,7 +3,8 @@
 - ``travel_request`` / ``slot_filling``  English travel requests with BIO slot labels (chapter 8). The same
   city is the arrival city after "arrive" and the departure city after "leave"; with the cue *after* the
   city, a left-to-right RNN labelling the city has not seen the cue yet, and only a bidirectional one can
-  know.
+  know. ``gap`` filler words between the cue and the city make a tagger remember the cue over a chosen
+  distance.
 - ``adding_problem``  the long-range memory task of Hochreiter & Schmidhuber (1997), in the form of Le et
   al. (2015) (chapter 11): add the two numbers marked in a long sequence. Always answering 1 scores MSE 1/6.
 - ``copy_task``  remember a short symbol sequence across a long blank delay, then write it out (chapter 11).
@@ -28,6 +29,9 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # Openings carry no information about the slot; they only vary the position of the city.
 OPENINGS = ("", "i want to", "i would like to", "please help me", "we plan to", "my boss needs to")
+# Neutral words put between the cue and the city (``gap``): they say nothing about the slot, so a tagger must carry
+# the cue across them. None is a cue, a city word, a month, an ordinal or a template word.
+FILLERS = ("sunny", "busy", "lovely", "old", "quiet", "rainy", "famous", "crowded", "historic", "modern")
 # {cue_phrase} is "arrive in" or "leave"; the city comes after the cue ("before") or before it ("after").
 TEMPLATES = {
     "before": ("{opening} {cue_phrase} {city} on {date}", "{opening} {cue_phrase} {city}",
@@ -40,7 +44,8 @@ _DATED_TEMPLATES = {"before": (0, 2), "after": (0, 1)}
 
 
 def travel_request(city: str, cue: str, date: str | None = None, cue_position: str = "before",
-                   template: int = 0, opening: str = "i want to") -> tuple[list[str], list[str]]:
+                   template: int = 0, opening: str = "i want to",
+                   fillers: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
     """Build one labelled travel request, deterministically.
 
     Inputs:
@@ -50,6 +55,9 @@ def travel_request(city: str, cue: str, date: str | None = None, cue_position: s
     - cue_position: "before" (the cue word comes before the city) or "after"
     - template: index into ``TEMPLATES[cue_position]``
     - opening: words at the start of "before" templates, e.g. "i want to"
+    - fillers: words (label O) put between the cue and the city: right before the city when the cue comes
+      before it ("arrive in sunny old taipei"), right after the city when the cue comes after it ("taipei
+      sunny old is where i arrive"). Empty (the default): no filler
 
     Returns a tuple of:
     - tokens: list of lower-case words
@@ -66,6 +74,8 @@ def travel_request(city: str, cue: str, date: str | None = None, cue_position: s
     labels: list[str] = []
     for piece in pattern.split():
         if piece == "{city}":
+            if cue_position == "before":
+                _append_others(tokens, labels, fillers)
             words, name = city.split(), slot
         elif piece == "{date}":
             words, name = date.split(), "date"
@@ -75,29 +85,43 @@ def travel_request(city: str, cue: str, date: str | None = None, cue_position: s
         for position, word in enumerate(words):
             tokens.append(word)
             labels.append("O" if name is None else ("B-" if position == 0 else "I-") + name)
+        if piece == "{city}" and cue_position == "after":
+            _append_others(tokens, labels, fillers)
     return tokens, labels
 
 
-def slot_filling(num_examples: int, cue_position: str = "before", seed: int = 0) -> list[tuple]:
+def _append_others(tokens: list[str], labels: list[str], words) -> None:
+    tokens.extend(words)
+    labels.extend("O" for _ in words)
+
+
+def slot_filling(num_examples: int, cue_position: str = "before", seed: int = 0, gap: int = 0) -> list[tuple]:
     """Random labelled travel requests (see ``travel_request``); arrive and leave are equally likely.
 
     Inputs:
     - num_examples: M
     - cue_position: "before", "after", or "mixed" (each example picks one at random)
     - seed: seed of the generator
+    - gap: number of filler words, drawn at random from ``FILLERS``, between the cue and the city of every
+      request. With 0 (the default) the generator draws exactly what it drew before ``gap`` existed
 
     Returns:
     - examples: list of M pairs (tokens, labels), both lists of strings of equal length
     """
+    if gap < 0:
+        raise ValueError(f"gap must be a number of words, 0 or more, got {gap}")
     rng = np.random.default_rng(seed)
     examples = []
     for _ in range(num_examples):
         position = cue_position if cue_position != "mixed" else str(rng.choice(["before", "after"]))
         template = int(rng.integers(len(TEMPLATES[position])))
         date = f"{MONTHS[rng.integers(12)]} {ORDINALS[rng.integers(len(ORDINALS))]}"
-        examples.append(travel_request(
-            city=CITIES[rng.integers(len(CITIES))], cue=CUES[rng.integers(2)], date=date,
-            cue_position=position, template=template, opening=OPENINGS[rng.integers(len(OPENINGS))]))
+        city, cue = CITIES[rng.integers(len(CITIES))], CUES[rng.integers(2)]
+        opening = OPENINGS[rng.integers(len(OPENINGS))]
+        # Draw fillers only when asked for, so that gap=0 leaves the random stream (and the data) as it was.
+        fillers = tuple(FILLERS[i] for i in rng.integers(len(FILLERS), size=gap)) if gap > 0 else ()
+        examples.append(travel_request(city=city, cue=cue, date=date, cue_position=position, template=template,
+                                       opening=opening, fillers=fillers))
     return examples
 
 
