@@ -22,7 +22,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.book, pytest.mark.xdist_group("browser")]
 
 # Pages whose maths and figures are checked; every chapter in the table of contents belongs here.
-PAGES_WITH_MATH = ["book/notation.html", "book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html"]
+PAGES_WITH_MATH = ["book/notation.html", "book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html",
+                   "book/04-char-lm.html"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -96,7 +97,8 @@ def test_maths_is_typeset_by_local_mathjax(browser, site_url, path):
     assert not blocked, f"{path} tried to load from outside the site: {blocked[:3]}"
 
 
-@pytest.mark.parametrize("path", ["book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html"])
+@pytest.mark.parametrize("path", ["book/01-sequences.html", "book/02-rnn.html", "book/03-bptt.html",
+                                  "book/04-char-lm.html"])
 def test_every_image_loads(browser, site_url, path):
     page, blocked = open_page(browser, site_url, path)
     page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30000)
