@@ -96,7 +96,7 @@ def test_squared_error_gradient_matches_autograd(chapter, seed):
     target[3] = 1.0
     expected = ((torch.softmax(tz, dim=0) - target) ** 2).sum()
     expected.backward()
-    assert loss == pytest.approx(float(expected), rel=1e-12)
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
     assert rel_error(dz, tz.grad.numpy()) < TOLERANCE
 
 
