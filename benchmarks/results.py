@@ -18,7 +18,8 @@ Where the CPU (or GPU) computes in bfloat16 natively, the language models train 
 (--bfloat16 auto), about 1.5 times more steps in the same time.
 
 Tasks (see DESIGN §4 and issue 4):
-- lm         character LM on People's Daily: RNN, GRU, LSTM test perplexity vs the best Kneser-Ney n-gram
+- lm         character LM on People's Daily: RNN, GRU, LSTM test perplexity vs the best Kneser-Ney n-gram, and each
+             network interpolated with that n-gram (weight chosen on validation; book chapter 4)
 - pos        POS tagging of People's Daily: BiLSTM vs the most-frequent-tag baseline (token accuracy)
 - sentiment  product reviews: LSTM vs character 1-3-gram TF-IDF logistic regression, C tuned on validation
              (accuracy)
@@ -46,7 +47,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone without installing
 
+<<<<<<< HEAD
 from course_lib.baselines import MostFrequentTagTagger, ngram_perplexities, tune_tfidf_logistic_regression  # noqa: E402
+=======
+from course_lib.baselines import BagOfWordsLogisticRegression, MostFrequentTagTagger, ngram_perplexities  # noqa: E402
+from course_lib.baselines.ngram import NGramLM  # noqa: E402
+>>>>>>> ch4
 from course_lib.data import corpora, synthetic  # noqa: E402
 from course_lib.data.batching import lm_sequential_batches, padded_batches  # noqa: E402
 from course_lib.data.vocab import PAD, UNK, Vocab  # noqa: E402
@@ -87,11 +93,18 @@ def lm_data():
     return vocab, *(vocab.encode_stream(part) for part in (train, val, test))
 
 
+@functools.cache
+def lm_best_order():
+    """The order n of the Kneser-Ney model with the lowest validation perplexity."""
+    vocab, train_ids, val_ids, _ = lm_data()
+    val_rows = ngram_perplexities(train_ids, val_ids, len(vocab), orders=(1, 2, 3, 4, 5))
+    return min(val_rows, key=lambda r: r["perplexity"])["n"]
+
+
 def lm_baseline(budget, device, bfloat16):
     vocab, train_ids, val_ids, test_ids = lm_data()
     started = CLOCK()
-    val_rows = ngram_perplexities(train_ids, val_ids, len(vocab), orders=(1, 2, 3, 4, 5))
-    best_n = min(val_rows, key=lambda r: r["perplexity"])["n"]  # n chosen on validation
+    best_n = lm_best_order()  # n chosen on validation
     test_ppl = ngram_perplexities(train_ids, test_ids, len(vocab), orders=(best_n,))[0]["perplexity"]
     return [row(LM_TASK, f"Kneser-Ney {best_n}-gram", "test perplexity", test_ppl, CLOCK() - started,
                 baseline=True)]
@@ -111,9 +124,60 @@ def lm_model(budget, device, bfloat16, cell):
     test_ppl = perplexity(evaluate_torch(model, test_batches, carry_state=True))
     # The last epoch's training perplexity (over the text it revisits), to compare with the held-out one.
     train_ppl = perplexity(history["train_loss"][-1])
+    started = CLOCK()
+    mixed_ppl, weight, best_n = lm_interpolated(model, *lm_data())
     return [row(LM_TASK, f"{cell.upper()} 256", "test perplexity", test_ppl, history["seconds"][-1],
                 f"{history['steps']} steps of 32x64 chars{', bfloat16' if bfloat16 else ''}, "
-                f"training perplexity {train_ppl:.1f} in the last epoch")]
+                f"training perplexity {train_ppl:.1f} in the last epoch"),
+            row(LM_TASK, f"{cell.upper()} 256 + Kneser-Ney {best_n}-gram", "test perplexity", mixed_ppl,
+                history["seconds"][-1] + CLOCK() - started,
+                f"interpolated, weight {weight:.2f} on the network chosen on validation")]
+
+
+@torch.no_grad()
+def held_out_probabilities(model, ids, rows=16, chunk=128):
+    """Probability a CharLM gives each token of a held-out stream read as `rows` rows, the state carried along
+    each row (book chapter 4, ``model_token_probabilities``).
+
+    Returns (probabilities, positions): probabilities[i] is the model's probability of ids[positions[i]];
+    positions = 1 .. rows * ((len(ids) - 1) // rows).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    length = (len(ids) - 1) // rows
+    X = torch.as_tensor(ids[: rows * length].reshape(rows, length), device=device)
+    Y = torch.as_tensor(ids[1 : rows * length + 1].reshape(rows, length), device=device)
+    log_p = torch.empty(rows, length, device=device)
+    state = None
+    for start in range(0, length, chunk):
+        logits, state = model(X[:, start : start + chunk], state)  # (rows, chunk, V)
+        window = Y[:, start : start + chunk]
+        nll = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), window.reshape(-1),
+                                                reduction="none")
+        log_p[:, start : start + chunk] = -nll.reshape(window.shape)
+    model.train(was_training)
+    return np.exp(log_p.double().cpu().numpy().reshape(-1)), np.arange(1, rows * length + 1)
+
+
+def interpolation_weight(p_model, p_ngram, grid=None) -> float:
+    """The weight w of p = w p_model + (1 - w) p_ngram with the lowest perplexity on these (validation) tokens,
+    from grid (default 0, 0.01, ..., 1)."""
+    grid = np.linspace(0.0, 1.0, 101) if grid is None else grid
+    cross_entropies = [-np.mean(np.log(w * p_model + (1 - w) * p_ngram)) for w in grid]
+    return float(grid[int(np.argmin(cross_entropies))])
+
+
+def lm_interpolated(model, vocab, train_ids, val_ids, test_ids):
+    """Test perplexity of the network interpolated with the best Kneser-Ney n-gram, the weight chosen on the
+    validation split. Returns (test perplexity, weight, n)."""
+    best_n = lm_best_order()
+    ngram = NGramLM(best_n, len(vocab)).fit(train_ids)
+    p_val, val_positions = held_out_probabilities(model, val_ids)
+    weight = interpolation_weight(p_val, ngram.token_probabilities(val_ids)[val_positions])
+    p_test, test_positions = held_out_probabilities(model, test_ids)
+    mixed = weight * p_test + (1 - weight) * ngram.token_probabilities(test_ids)[test_positions]
+    return perplexity(-np.mean(np.log(mixed))), weight, best_n
 
 
 # --------------------------------------------------------------------------------------------- POS tagging
