@@ -47,12 +47,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone without installing
 
-<<<<<<< HEAD
 from course_lib.baselines import MostFrequentTagTagger, ngram_perplexities, tune_tfidf_logistic_regression  # noqa: E402
-=======
-from course_lib.baselines import BagOfWordsLogisticRegression, MostFrequentTagTagger, ngram_perplexities  # noqa: E402
 from course_lib.baselines.ngram import NGramLM  # noqa: E402
->>>>>>> ch4
 from course_lib.data import corpora, synthetic  # noqa: E402
 from course_lib.data.batching import lm_sequential_batches, padded_batches  # noqa: E402
 from course_lib.data.vocab import PAD, UNK, Vocab  # noqa: E402
