@@ -100,3 +100,17 @@ def test_greedy_predictions_read_their_own_output(chapter):
         if EOS in expected:
             expected = expected[: expected.index(EOS)]
         assert prediction == expected
+
+
+def test_exact_match_is_the_same_under_both_scorings(chapter):
+    """The prose's claim: right at every step given the true prefix <=> greedy writes the target (before <eos>)."""
+    model, sources, _ = random_model_and_data(2, num=12)
+    inputs, lengths, _ = chapter["pad_sequences"](sources, 0)
+    raw = model.greedy_decode(inputs, lengths, BOS, 4)
+    own = [[int(t) if t != EOS else 4 for t in row] for row in raw]  # the model's own first four tokens, no <eos>
+    forced = chapter["teacher_forced_predictions"](model, sources, own)
+    with_eos = [EOS in row for row in raw]
+    assert any(with_eos) and not all(with_eos)  # both cases occur in this draw
+    for row, target, prediction in zip(raw, own, forced, strict=True):
+        # where greedy wrote no <eos>, it wrote the target itself, so teacher forcing is right at every step
+        assert (prediction == target) == all(t != EOS for t in row)
