@@ -17,9 +17,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED_MODELS = {
-    "char LM (People's Daily)": {"Kneser-Ney 5-gram", "RNN 256", "GRU 256", "LSTM 256",
-                                 "RNN 256 + Kneser-Ney 5-gram", "GRU 256 + Kneser-Ney 5-gram",
-                                 "LSTM 256 + Kneser-Ney 5-gram"},
+    "char LM (People's Daily)": {"Kneser-Ney 7-gram", "RNN 256", "GRU 256", "LSTM 256",
+                                 "RNN 256 + Kneser-Ney 7-gram", "GRU 256 + Kneser-Ney 7-gram",
+                                 "LSTM 256 + Kneser-Ney 7-gram"},
     "POS tagging": {"most frequent tag", "BiLSTM 2x128"},
     "sentiment (reviews)": {"TF-IDF char 1-3-grams + LR", "LSTM 128, max over states"},
     "slot filling, cue before": {"most frequent label", "unidirectional LSTM 64", "bidirectional LSTM 64"},
