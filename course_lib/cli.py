@@ -4,6 +4,7 @@ class. ``course --help`` shows examples and exit codes.
 course release [NAME ...]      regenerate exercises/ from solutions/ (deterministic)
 course check NOTEBOOK          run the visible tests of your notebook; exit 0 iff all pass
 course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--student ID] [--unsafe-no-sandbox]
+course export DIR --format canvas|moodle|csv   grades for an LMS, and a per-question class summary
 """
 
 import argparse
@@ -159,6 +160,21 @@ def _grade(args):
     return 0
 
 
+def _export(args):
+    from course_lib.grading.export import export
+
+    try:
+        written, left_out = export(args.out_dir, args.format)
+    except FileNotFoundError as error:
+        print(f"course export: {error}", file=sys.stderr)
+        return 2
+    for assignment, student, why in left_out:
+        print(f"  left out: {assignment} {student}: {why}", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 EPILOG = """\
 examples:
   course check rnn.ipynb                         a learner checks their notebook (visible tests only)
@@ -166,6 +182,7 @@ examples:
   course release --check                         exit 1 if exercises/ is out of date (for CI)
   course grade rnn submissions/ --out grades/ --workers 2
   course grade rnn fixed/ --out grades/ --student alice_12345    re-grade one student, keep the other rows
+  course export grades/ --format canvas          grades/export/rnn-canvas.csv and rnn-summary.{csv,html}
 
 exit status:
   0  success (check: every visible test passed)
@@ -268,6 +285,13 @@ def build_parser():
     grade.add_argument("--memory-mb", type=_positive(int), default=None, metavar="MB",
                        help=f"memory limit per submission (default {Limits.memory_mb})")
     grade.set_defaults(run=_grade)
+
+    from course_lib.grading.export import FORMATS
+
+    export = subcommand("export", "grades in an LMS's import format, and a per-question class summary")
+    export.add_argument("out_dir", metavar="DIR", help="a folder written by course grade --out (holds grades.csv)")
+    export.add_argument("--format", required=True, choices=FORMATS, help="canvas, moodle or plain csv")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import execution
+from course_lib.grading.export import cells_csv_text, read_rows
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
 from course_lib.grading.notebooks import (
@@ -249,6 +250,7 @@ class _Recorder:
         self.out_dir, self.show_hidden = Path(out_dir), show_hidden
         self.results = []
         self.earlier = previous_rows(self.out_dir / "grades.csv")  # rows of students not graded this time stay
+        self.earlier_cells = read_rows(self.out_dir / "cells.csv")
         from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
 
         self.record_grades = gradebook.record_grades
@@ -283,6 +285,10 @@ class _Recorder:
         graded = {(r.assignment, r.student_id) for r in self.results}
         kept = [row for row in self.earlier if (row.get("assignment"), row.get("student_id")) not in graded]
         _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results, kept))
+        students = [r for r in self.results if r.status not in NOT_A_STUDENT]  # a duplicate keeps the first's cells
+        replaced = {(r.assignment, r.student_id) for r in students}
+        kept = [row for row in self.earlier_cells if (row.get("assignment"), row.get("student_id")) not in replaced]
+        _write_atomically(self.out_dir / "cells.csv", cells_csv_text(students, kept))
 
     def close(self):
         self.gradebook.close()
