@@ -220,7 +220,7 @@ def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys
     assert "WARNING" in capsys.readouterr().err
     assert read_csv(out / "grades.csv") == [
         {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok", "lms_id": "",
-         "late": "", "source": "alice.ipynb", "message": "all cells ran"}
+         "late": "", "submitted": "", "penalty": "", "source": "alice.ipynb", "message": "all cells ran"}
     ]
 
 
