@@ -4,6 +4,7 @@ class. ``course --help`` shows examples and exit codes.
 course release [NAME ...]      regenerate exercises/ from solutions/ (deterministic)
 course check NOTEBOOK          run the visible tests of your notebook; exit 0 iff all pass
 course grade NAME SUBMISSIONS --out DIR [--db URL] [--workers N] [--student ID] [--unsafe-no-sandbox]
+course export DIR --format canvas|moodle|csv   grades for an LMS, and a per-question class summary
 """
 
 import argparse
@@ -116,6 +117,12 @@ def _grade(args):
         if v is not None
     }
     limits = execution.make_limits(**overrides) if overrides else None
+    from course_lib.grading.late import LatePolicy
+
+    if (args.late_penalty or args.late_cap) and args.deadline is None:
+        print("course grade: --late-penalty and --late-cap need --deadline", file=sys.stderr)
+        return 2
+    policy = LatePolicy(args.deadline, args.late_penalty or 0.0, args.late_cap or 100.0) if args.deadline else None
     root = find_course_root(args.root)
     if message := _unknown_set("grade", root, args.assignment):
         print(message, file=sys.stderr)
@@ -123,7 +130,7 @@ def _grade(args):
 
     def progress(result):
         print(
-            f"  {result.student_id:<24} {result.score:>6g} / {result.max_score:g}  {result.status}"
+            f"  {result.student_id:<24} {result.final_score:>6g} / {result.max_score:g}  {result.status}"
             + (f"  ({result.message})" if result.message and result.status != "ok" else ""),
             file=sys.stderr,
         )
@@ -151,11 +158,27 @@ def _grade(args):
             show_hidden=args.show_hidden,
             on_result=progress,
             students=args.students,
+            late_policy=policy,
         )
     except (FileNotFoundError, SolutionError, GradebookUnavailable) as error:  # a setup problem: say it plainly
         print(f"course grade: {error}", file=sys.stderr)
         return 2
     print(f"{len(results)} submission(s) graded: {args.out}/grades.csv, feedback in {args.out}/feedback/")
+    return 0
+
+
+def _export(args):
+    from course_lib.grading.export import export
+
+    try:
+        written, left_out = export(args.out_dir, args.format)
+    except FileNotFoundError as error:
+        print(f"course export: {error}", file=sys.stderr)
+        return 2
+    for assignment, student, why in left_out:
+        print(f"  left out: {assignment} {student}: {why}", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
@@ -166,6 +189,7 @@ examples:
   course release --check                         exit 1 if exercises/ is out of date (for CI)
   course grade rnn submissions/ --out grades/ --workers 2
   course grade rnn fixed/ --out grades/ --student alice_12345    re-grade one student, keep the other rows
+  course export grades/ --format canvas          grades/export/rnn-canvas.csv and rnn-summary.{csv,html}
 
 exit status:
   0  success (check: every visible test passed)
@@ -188,6 +212,24 @@ def _positive(kind):
 
     parse.__name__ = f"positive {kind.__name__}"
     return parse
+
+
+def _time(text):
+    """An argparse type: a time (ISO 8601; no zone means UTC)."""
+    from course_lib.grading.late import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time such as 2026-12-01T23:59+08:00") from None
+
+
+def _percent(text):
+    """An argparse type: a percentage in (0, 100]."""
+    value = _positive(float)(text)
+    if value > 100:
+        raise argparse.ArgumentTypeError(f"must be at most 100, not {text}")
+    return value
 
 
 def _add_root(parser, default):
@@ -267,7 +309,20 @@ def build_parser():
                        help=f"per notebook (default {Limits.notebook_timeout:g})")
     grade.add_argument("--memory-mb", type=_positive(int), default=None, metavar="MB",
                        help=f"memory limit per submission (default {Limits.memory_mb})")
+    grade.add_argument("--deadline", type=_time, default=None, metavar="TIME",
+                       help="e.g. 2026-12-01T23:59+08:00 (no zone: UTC); later work is LATE")
+    grade.add_argument("--late-penalty", type=_positive(float), default=None, metavar="PCT",
+                       help="percent of the earned points taken off per day (or part of one) late")
+    grade.add_argument("--late-cap", type=_percent, default=None, metavar="PCT",
+                       help="the most a late penalty can take, in percent (default 100)")
     grade.set_defaults(run=_grade)
+
+    from course_lib.grading.export import FORMATS
+
+    export = subcommand("export", "grades in an LMS's import format, and a per-question class summary")
+    export.add_argument("out_dir", metavar="DIR", help="a folder written by course grade --out (holds grades.csv)")
+    export.add_argument("--format", required=True, choices=FORMATS, help="canvas, moodle or plain csv")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -1,6 +1,7 @@
 """The ``course`` command's conventions: --version, python -m course_lib, options after the subcommand, numbers
 validated, and every unknown exercise set refused with one line and exit status 2."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,18 @@ def test_an_empty_submissions_folder_warns(tmp_path, capsys, monkeypatch):
     status = main(["grade", "rnn", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--unsafe-no-sandbox"])
     assert status == 0
     assert "is empty: there is nothing to grade" in capsys.readouterr().err
+
+
+def test_the_instructor_guide_documents_every_grading_option_and_the_jupyterhub_path():
+    """Issue 16 asks for a guide an instructor can run a term from: every option of ``course grade`` and
+    ``course export`` is explained there, and so is the JupyterHub path (course grade, not nbgrader autograde)."""
+    from course_lib.cli import build_parser
+
+    guide = (ROOT / "book" / "instructor.md").read_text(encoding="utf-8")
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in ("grade", "export"):
+        options = {o for a in commands[name]._actions for o in a.option_strings if o.startswith("--")}
+        missing = sorted(o for o in options - {"--help", "--root"} if not re.search(rf"(?<![\w-]){o}(?![\w-])", guide))
+        assert not missing, f"book/instructor.md does not explain course {name} {missing}"
+    hub = guide.split("### Grading on JupyterHub", 1)[1].split("\n## ", 1)[0]
+    assert "nbgrader autograde" in hub and "full marks" in hub and "course grade rnn submitted" in hub

@@ -62,7 +62,8 @@ def test_grades_csv_has_the_expected_row_for_every_submission(simulated_class, g
     out, _ = graded
     rows = read_csv(out / "grades.csv")
     assert list(rows[0].keys()) == [
-        "student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "source", "message"
+        "student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "submitted", "penalty",
+        "source", "message",
     ]  # fmt: skip
     found = {r["student_id"]: (float(r["score"]) if r["score"] else None, r["status"]) for r in rows}
     assert found == expected
@@ -219,7 +220,7 @@ def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys
     assert "WARNING" in capsys.readouterr().err
     assert read_csv(out / "grades.csv") == [
         {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok", "lms_id": "",
-         "late": "", "source": "alice.ipynb", "message": "all cells ran"}
+         "late": "", "submitted": "", "penalty": "", "source": "alice.ipynb", "message": "all cells ran"}
     ]
 
 
@@ -450,3 +451,77 @@ def test_cells_a_learner_added_are_not_run_and_the_feedback_says_so(tmp_path):
     assert (result.status, result.score) == ("ok", MAX_SCORE)
     assert "1 code cell(s) you added were not run" in result.message
     assert "1 code cell(s) you added were not run" in render_feedback(result, released)
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("2026-12-03 01:00:00.123456 UTC", "2026-12-03T01:00:00.123456+00:00"),  # nbgrader's timestamp.txt
+        ("2026-12-02T07:59+08:00", "2026-12-02T07:59:00+08:00"),
+        ("2026-12-01 23:59", "2026-12-01T23:59:00+00:00"),  # no zone: UTC
+        ("2026-12-01T23:59:00Z", "2026-12-01T23:59:00+00:00"),
+    ],
+)
+def test_submission_times_are_read_with_their_zone(text, iso):
+    from course_lib.grading.late import parse_time
+
+    assert parse_time(text).isoformat() == iso
+
+
+def test_days_late_count_a_started_day_as_one():
+    from datetime import timedelta
+
+    from course_lib.grading.late import LatePolicy, parse_time
+
+    policy = LatePolicy(parse_time("2026-12-01T23:59Z"), per_day=10, cap=50)
+    assert [policy.days_late(policy.deadline + timedelta(hours=h)) for h in (-5, 0, 0.01, 24, 24.5, 240)] == [
+        0, 0, 1, 1, 2, 10
+    ]  # fmt: skip
+    assert (policy.percent(2), policy.percent(10)) == (20, 50)
+
+
+def test_late_policy_from_timestamps_and_lms_markers(tmp_path, capsys):
+    """Issue 16, item 9: nbgrader's timestamp.txt and Canvas's LATE marker, a deadline in another zone, a penalty
+    per started day with a cap, visible in grades.csv, the feedback and the gradebook. Expected values by hand:
+    10% of the earned points per day, at most 50%."""
+    folder = tmp_path / "submitted"
+    partly = dict(RIGHT, square="def square(x):\n    return x")  # 3 of 6 points
+    for student, answers, stamp in (
+        ("amy", RIGHT, "2026-12-03 01:00:00.000000 UTC"),  # 25 h 1 min late: 2 days, 20% of 6 = 1.2
+        ("ben", RIGHT, "2026-12-01 23:00:00.000000 UTC"),  # on time
+        ("cid", partly, "2026-12-11 12:00:00.000000 UTC"),  # 10 days: capped at 50% of 3 = 1.5
+        ("dan", RIGHT, "yesterday-ish"),  # unreadable: on time, and said so
+    ):
+        (folder / student / "tiny").mkdir(parents=True)
+        (folder / student / "tiny" / "tiny.ipynb").write_text(learner_notebook(answers), encoding="utf-8")
+        (folder / student / "tiny" / "timestamp.txt").write_text(stamp, encoding="utf-8")
+    (folder / "lin_LATE_33333_503_tiny.ipynb").write_text(learner_notebook(RIGHT), encoding="utf-8")  # 1 day: 0.6
+    out = tmp_path / "out"
+    base = ["--root", str(COURSE), "grade", "tiny", str(folder), "--out", str(out), "--unsafe-no-sandbox"]
+    assert cli.main([*base, "--late-penalty", "10"]) == 2
+    assert "need --deadline" in capsys.readouterr().err
+    for bad in (["--deadline", "soon"], ["--deadline", "2026-12-01", "--late-cap", "150"]):
+        with pytest.raises(SystemExit) as stop:
+            cli.main([*base, *bad])
+        assert stop.value.code == 2
+    policy = ["--deadline", "2026-12-02T07:59+08:00", "--late-penalty", "10", "--late-cap", "50"]
+    assert cli.main([*base, *policy]) == 0
+    rows = {r["student_id"]: r for r in read_csv(out / "grades.csv")}
+    assert {s: (r["score"], r["late"], r["submitted"], r["penalty"]) for s, r in rows.items()} == {
+        "amy": ("4.8", "LATE", "2026-12-03 01:00:00+00:00", "1.2"),
+        "ben": ("6", "", "2026-12-01 23:00:00+00:00", ""),
+        "cid": ("1.5", "LATE", "2026-12-11 12:00:00+00:00", "1.5"),
+        "dan": ("6", "", "", ""),
+        "lin_33333": ("5.4", "LATE", "", "0.6"),
+    }
+    assert "2 day(s) after the deadline" in rows["amy"]["message"] and "penalty 20%" in rows["amy"]["message"]
+    assert "timestamp.txt holds no time" in rows["dan"]["message"]
+    assert "counted as 1 day late" in rows["lin_33333"]["message"]
+    page = (out / "feedback" / "amy" / "tiny.html").read_text(encoding="utf-8")
+    assert "Score: 4.8 / 6" in page and "Late penalty: 1.2 point(s)" in page
+    with sqlite3.connect(out / "gradebook.db") as db:
+        stored = dict(db.execute(
+            "SELECT s.student_id, n.late_submission_penalty FROM submitted_notebook n "
+            "JOIN submitted_assignment s ON n.assignment_id = s.id"
+        ).fetchall())  # fmt: skip
+    assert stored["amy"] == pytest.approx(1.2) and stored["cid"] == pytest.approx(1.5) and not stored["ben"]

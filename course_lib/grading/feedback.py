@@ -81,9 +81,14 @@ def render_feedback(result, released_nb, source_nb=None, expected=None, show_hid
     title = f"{result.assignment}: feedback for {result.student_id}"
     body = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p><strong>Score: {result.score:g} / {result.max_score:g}</strong> &nbsp; status: "
-        f"<code>{html.escape(result.status)}</code></p>",
+        f"<p><strong>Score: {result.score - getattr(result, 'penalty', 0.0):g} / {result.max_score:g}</strong>"
+        f" &nbsp; status: <code>{html.escape(result.status)}</code></p>",
     ]
+    if getattr(result, "penalty", 0.0):
+        body.append(
+            f"<p><strong>Late penalty: {result.penalty:g} point(s)</strong> taken off the {result.score:g} "
+            f"earned (submitted {html.escape(result.submitted or 'late')}; details below).</p>"
+        )
     if result.message:
         body.append(f'<p class="note">{html.escape(result.message)}</p>')
     if result.status in {"ok", "timeout", "memory", "crashed", "output-limit"}:

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import execution
+from course_lib.grading.export import cells_csv_text, read_rows
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
+from course_lib.grading.late import apply_policy
 from course_lib.grading.notebooks import (
     UnreadableNotebook,
     added_code_cells,
@@ -40,10 +42,15 @@ from course_lib.grading.notebooks import (
 from course_lib.grading.release import assignment_names, source_path
 from course_lib.grading.scoring import expected_reports, score_cells
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "source", "message"]
+CSV_COLUMNS = [
+    "student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "submitted", "penalty", "source",
+    "message",
+]  # fmt: skip
 """grades.csv's columns. ``score`` is empty on a row that is not a grade (a duplicate, an unreadable file: nothing
-ran); ``lms_id`` is the LMS's number for the student, ``late`` says ``LATE`` when the LMS marked the file so,
-``source`` is the file graded (relative to the submissions folder) and ``message`` says what happened."""
+ran), and after any late penalty; ``lms_id`` is the LMS's number for the student, ``late`` says ``LATE`` when the
+LMS marked the file so or it came after ``--deadline``, ``submitted`` is nbgrader's timestamp (UTC), ``penalty`` the
+points the late policy took off (``late``), ``source`` is the file graded (relative to the submissions folder) and
+``message`` says what happened."""
 EXECUTED_STATUSES = {"ok", "timeout", "memory", "crashed", "output-limit"}
 """Statuses of a submission whose code ran (possibly cut short): cells that finished keep their points."""
 GRADER_FAULTS = {"sandbox-error", "grader-error"}
@@ -74,6 +81,13 @@ class SubmissionResult:
     compute_s: float | None = None  # seconds the kernel spent in cells (None if not recorded)
     lms_id: str = ""
     late: bool = False
+    submitted: str = ""  # when it was handed in (UTC), "" if unknown
+    penalty: float = 0.0  # points taken off by the late policy
+
+    @property
+    def final_score(self):
+        """The score after the late penalty."""
+        return self.score - self.penalty
 
     @property
     def has_score(self):
@@ -85,11 +99,13 @@ class SubmissionResult:
         return {
             "student_id": self.student_id,
             "assignment": self.assignment,
-            "score": f"{self.score:g}" if self.has_score else "",
+            "score": f"{self.final_score:g}" if self.has_score else "",
             "max_score": f"{self.max_score:g}",
             "status": self.status,
             "lms_id": self.lms_id,
             "late": "LATE" if self.late else "",
+            "submitted": self.submitted,
+            "penalty": f"{self.penalty:g}" if self.penalty else "",
             "source": self.origin,
             "message": " ".join(self.message.split()),
         }
@@ -120,7 +136,7 @@ def grade_submission(
         0.0,
         max_score(source_nb),
     )
-    result.lms_id, result.late = submission.lms_id, submission.late
+    result.lms_id, result.late, result.submitted = submission.lms_id, submission.late, submission.submitted
     if submission.status != PENDING:
         return result
     try:
@@ -249,6 +265,7 @@ class _Recorder:
         self.out_dir, self.show_hidden = Path(out_dir), show_hidden
         self.results = []
         self.earlier = previous_rows(self.out_dir / "grades.csv")  # rows of students not graded this time stay
+        self.earlier_cells = read_rows(self.out_dir / "cells.csv")
         from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
 
         self.record_grades = gradebook.record_grades
@@ -265,6 +282,7 @@ class _Recorder:
                     self.source_nb,
                     result.student_id,
                     {v.grade_id: v.points for v in result.verdicts},
+                    penalty=result.penalty,
                 )
             except Exception as error:  # keep the row (and the others); say the gradebook missed it
                 result.status = "gradebook-error"
@@ -283,6 +301,10 @@ class _Recorder:
         graded = {(r.assignment, r.student_id) for r in self.results}
         kept = [row for row in self.earlier if (row.get("assignment"), row.get("student_id")) not in graded]
         _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results, kept))
+        students = [r for r in self.results if r.status not in NOT_A_STUDENT]  # a duplicate keeps the first's cells
+        replaced = {(r.assignment, r.student_id) for r in students}
+        kept = [row for row in self.earlier_cells if (row.get("assignment"), row.get("student_id")) not in replaced]
+        _write_atomically(self.out_dir / "cells.csv", cells_csv_text(students, kept))
 
     def close(self):
         self.gradebook.close()
@@ -313,6 +335,7 @@ def grade_assignment(
     on_result=None,
     pool=None,
     students=None,
+    late_policy=None,
 ):
     """Autograde every submission of exercise set ``name``.
 
@@ -328,6 +351,7 @@ def grade_assignment(
     - on_result: called with each ``SubmissionResult`` as soon as it is stored (progress display).
     - students: grade only these students (ids as in grades.csv, or LMS ids); the other rows of an existing
       grades.csv stay as they are.
+    - late_policy: a ``late.LatePolicy`` (deadline and penalty), or ``None`` for none.
     - pool: a ``concurrent.futures`` executor to grade in, shared by several calls (the adversarial tests grade
       every exercise set in one pool); default: one of ``workers`` processes made here when ``workers > 1``.
 
@@ -357,6 +381,7 @@ def grade_assignment(
         recorder.write_csv()
         job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb, answer_cell_ids(root))
         for result in _results(submissions, job, pool):
+            apply_policy(result, late_policy)
             recorder.add(result)
             if on_result is not None:
                 on_result(result)
@@ -400,4 +425,5 @@ def _results(submissions, job, pool):
                 max_score(source_nb),
                 lms_id=submission.lms_id,
                 late=submission.late,
+                submitted=submission.submitted,
             )

@@ -140,7 +140,7 @@ def record_assignment(gradebook, name, source_nb):
     gradebook.db.commit()
 
 
-def record_grades(gradebook, name, source_nb, student_id, points_by_cell):
+def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalty=0.0):
     """Store one submission's automatic scores.
 
     Inputs:
@@ -148,6 +148,7 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell):
     - source_nb: its source notebook (which cells are graded).
     - student_id: the student (created if new).
     - points_by_cell: ``{grade_id: points}``; graded cells not listed get 0.
+    - penalty: points taken off for lateness (nbgrader's ``late_submission_penalty``, shown by formgrader).
 
     Creates or updates the submission, so recording the same grades twice leaves the gradebook unchanged.
     """
@@ -162,6 +163,7 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell):
         for grade_id, _ in graded_cells(source_nb):
             grade = gradebook.find_grade(grade_id, notebook, name, student_id)
             grade.auto_score = float(points_by_cell.get(grade_id, 0.0))
+        gradebook.find_submission_notebook(notebook, name, student_id).late_submission_penalty = float(penalty)
         gradebook.db.commit()
     except Exception:
         gradebook.db.rollback()

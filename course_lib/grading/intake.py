@@ -17,8 +17,10 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
+from course_lib.grading import late
 from course_lib.grading.notebooks import MAX_NOTEBOOK_BYTES, UnreadableNotebook
 
 PENDING = "pending"
@@ -42,6 +44,7 @@ class Submission:
     message: str = ""
     lms_id: str = ""  # the LMS's number for the student (Moodle participant id, Canvas user id), "" if none
     late: bool = False  # the LMS marked the file late ("LATE" in a Canvas file name)
+    submitted: str = ""  # when it was handed in (ISO, UTC), from nbgrader's timestamp.txt; "" if unknown
 
     def read_bytes(self):
         """The notebook's raw bytes; raises ``UnreadableNotebook`` if they cannot be read safely."""
@@ -166,7 +169,14 @@ def _from_folder(student_id, folder, origin, assignment):
     )
     member, status, message = pick_notebook(files, assignment)
     if member is not None:
-        return Submission(student_id, f"{origin}/{member}", folder / member, status=status, message=message)
+        found = Submission(student_id, f"{origin}/{member}", folder / member, status=status, message=message)
+        # nbgrader's submitted/<student>/<set>/timestamp.txt lies beside the notebook (or at the folder's top)
+        when, note = late.read_timestamp((folder / member).parent)
+        if when is None and not note:
+            when, note = late.read_timestamp(folder)
+        found.submitted = when.astimezone(timezone.utc).isoformat(" ", "seconds") if when else ""
+        found.message = "; ".join(m for m in (message, note) if m)
+        return found
     zips = [f for f in files if f.lower().endswith(".zip") and not _is_ignored(f)]
     if len(zips) == 1:
         return _from_zip(student_id, folder / zips[0], f"{origin}/{zips[0]}", assignment)

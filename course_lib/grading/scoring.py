@@ -71,6 +71,7 @@ class CellVerdict:
     error: str | None  # first line of the error the cell raised, if any
     executed: bool
     mismatched: list = field(default_factory=list)  # keys whose values were missing or wrong
+    answers: dict = field(default_factory=dict)  # {key: learner's text} for keys the solution reports as text
 
     @property
     def passed(self):
@@ -98,6 +99,11 @@ def score_cells(structure_nb, executed_nb, expected):
             if len(got.get(key, [])) != len(values) or not all(map(values_match, values, got[key]))
         )
         earned = outcome["executed"] and outcome["error"] is None and not mismatched
+        answers = {  # a multiple-choice answer, for the class summary (course export)
+            key: _answer_text(got.get(key, [None])[0])
+            for key, values in want.items()
+            if values and isinstance(values[0], dict) and values[0].get("kind") == "str"
+        }
         verdicts.append(
             CellVerdict(
                 grade_id,
@@ -106,9 +112,19 @@ def score_cells(structure_nb, executed_nb, expected):
                 outcome["error"],
                 outcome["executed"],
                 mismatched,
+                answers,
             )
         )
     return verdicts
+
+
+def _answer_text(value):
+    """A learner's reported answer as one short line of text (``(none)`` when nothing was reported)."""
+    if not isinstance(value, dict):
+        return "(none)"
+    if value.get("kind") == "str":
+        return " ".join(str(value.get("data", "")).split())[:200]
+    return f"({value.get('kind')}: {json.dumps(value.get('data'))[:80]})"
 
 
 def solution_hash(source_nb):
