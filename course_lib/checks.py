@@ -50,12 +50,22 @@ def assert_shape(array, expected_shape, name, meaning=None):
         raise CheckError(f"{name} has shape {tuple(array.shape)} but should be {wanted}.{hint}")
 
 
-def assert_finite(array, name):
-    """Check that an array holds no NaN or infinity."""
+def assert_finite(array, name, hint=None):
+    """Check that an array holds no NaN or infinity; ``hint`` (a likely cause) replaces the generic one."""
     array = np.asarray(array)
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise CheckError(f"{name} contains {bad} NaN or infinite value(s): look for an overflow or a division by zero.")
+        cause = hint or "Look for an overflow or a division by zero."
+        raise CheckError(f"{name} contains {bad} NaN or infinite value(s). {cause}")
+
+
+def _distinct(found, expected):
+    """``found`` and ``expected`` formatted with the fewest significant digits (at least 6) that tell them apart."""
+    for digits in (6, 9, 12, 17):
+        a, b = f"{found:.{digits}g}", f"{expected:.{digits}g}"
+        if a != b:
+            break
+    return a, b
 
 
 def assert_close(actual, expected, name, rtol=1e-7, atol=1e-9, hint=None):
@@ -68,14 +78,16 @@ def assert_close(actual, expected, name, rtol=1e-7, atol=1e-9, hint=None):
     if np.ndim(expected) > 0:
         assert_shape(actual, expected.shape, name)
     actual_arr = np.asarray(actual, dtype=np.float64)
-    assert_finite(actual_arr, name)
+    assert_finite(actual_arr, name, hint)
     if not np.allclose(actual_arr, expected, rtol=rtol, atol=atol):
         diff = np.abs(actual_arr - expected)
         where = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+        expected_here = float(np.broadcast_to(expected, diff.shape)[where])
+        found_text, expected_text = _distinct(float(actual_arr[where]), expected_here)
         msg = (
             f"{name} is not right: the largest difference from the expected value is {float(np.max(diff)):.3g}"
             + (f", at index {tuple(int(i) for i in where)}" if where else "")
-            + f" (found {float(actual_arr[where]):.6g}, expected {float(expected[where]):.6g})."
+            + f" (found {found_text}, expected {expected_text})."
         )
         if hint:
             msg += " " + hint

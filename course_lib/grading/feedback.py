@@ -9,6 +9,7 @@ page.
 
 import html
 import json
+import re
 
 from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta
 
@@ -34,7 +35,36 @@ def _pre(text):
     return f"<pre>{html.escape(text)}</pre>"
 
 
-def _verdict_html(verdict, expected, show_hidden):
+WHERE_TO_LOOK = "# Where to look:"
+"""A visible test cell may name, on a comment line starting with this, the part of the chapter a wrong answer should
+reread; the feedback page quotes it."""
+
+
+def _where_to_look(test_source):
+    for line in str(test_source).splitlines():
+        if line.strip().startswith(WHERE_TO_LOOK):
+            return line.strip()[len(WHERE_TO_LOOK) :].strip()
+    return ""
+
+
+def _mismatch_text(verdict, expected, test_source):
+    """What a failed hidden check means: a wrong answer to a question, or code that is wrong on other inputs."""
+    reports = expected.get(verdict.grade_id, [])
+    where = _where_to_look(test_source)
+    one_string = len(reports) == 1 and isinstance(reports[0][1], dict) and reports[0][1].get("kind") == "str"
+    if one_string or all(re.fullmatch(r"q\d+", str(k)) for k in verdict.mismatched):
+        # a multiple-choice answer (reported as a string) or a question's number (key "q1", ...): simply not right
+        text = "Your answer is not the right one (its form is fine: the visible check tests only that)."
+        return text + (f" Reread {where}." if where else " Reread the part of the chapter the question is about.")
+    text = (
+        f"The visible checks passed, but {len(verdict.mismatched)} hidden check(s) did not: your code gives "
+        "different values on other inputs (other shapes, seeds or values). Look for a case the visible tests do not "
+        "cover, or for hard-coded shapes or values."
+    )
+    return text + (f" See {where}." if where else "")
+
+
+def _verdict_html(verdict, expected, show_hidden, test_source=""):
     mark = "pass" if verdict.passed else "fail"
     parts = [
         f'<div class="{mark}"><p><strong>{html.escape(verdict.grade_id)}: '
@@ -45,10 +75,7 @@ def _verdict_html(verdict, expected, show_hidden):
     elif verdict.error:
         parts.append(f"<p>The test raised: <code>{html.escape(verdict.error)}</code></p>")
     elif verdict.mismatched:
-        parts.append(
-            f"<p>The visible checks passed, but {len(verdict.mismatched)} hidden check(s) did not: "
-            "your code gives different values on other inputs. Look for hard-coded shapes or values.</p>"
-        )
+        parts.append(f"<p>{html.escape(_mismatch_text(verdict, expected, test_source))}</p>")
         if show_hidden:
             rows = "".join(
                 f"<tr><td>{html.escape(key)}</td>"
@@ -103,7 +130,7 @@ def render_feedback(result, released_nb, source_nb=None, expected=None, show_hid
                 body.append(f"<h3>Test: {html.escape(str(grade_id))}</h3>")
                 body.append(_pre(code_by_id.get(grade_id, cell.source) if show_hidden else cell.source))
                 if grade_id in verdicts:
-                    body.append(_verdict_html(verdicts[grade_id], expected or {}, show_hidden))
+                    body.append(_verdict_html(verdicts[grade_id], expected or {}, show_hidden, cell.source))
     if not show_hidden:
         body.append(
             '<p class="note">Hidden tests ran your code on other inputs; their code and expected values '
