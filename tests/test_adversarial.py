@@ -196,6 +196,8 @@ def test_no_undeserved_points(attacked, name, case):
     assert result.max_score == results["alice"].max_score, threat  # edited points count for nothing
     assert set(points(result)) == set(control), threat
     gained = {cell: p for cell, p in points(result).items() if p > control[cell]}
+    if CASES[case].target_works:  # later tasks that call the (working) target earn their points honestly
+        gained = {cell: p for cell, p in gained.items() if cell == f"test_{target_of(ROOT, name)}"}
     assert gained == {}, f"{threat}: undeserved points in {gained} ({result.status}: {result.message})"
     if CASES[case].statuses:
         assert result.status in CASES[case].statuses, (threat, result.status, result.message)
