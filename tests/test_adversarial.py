@@ -196,6 +196,8 @@ def test_no_undeserved_points(attacked, name, case):
     assert result.max_score == results["alice"].max_score, threat  # edited points count for nothing
     assert set(points(result)) == set(control), threat
     gained = {cell: p for cell, p in points(result).items() if p > control[cell]}
+    if CASES[case].target_works:  # later tasks that call the (working) target earn their points honestly
+        gained = {cell: p for cell, p in gained.items() if cell == f"test_{target_of(ROOT, name)}"}
     assert gained == {}, f"{threat}: undeserved points in {gained} ({result.status}: {result.message})"
     if CASES[case].statuses:
         assert result.status in CASES[case].statuses, (threat, result.status, result.message)
@@ -268,17 +270,17 @@ def test_the_attacks_with_a_payoff_do_pay_off_without_the_sandbox(tmp_path, pool
     assert unsafe["accepted"] >= 1
 
 
-RAW_RESTORED = 'checks.report(f"numerical_gradient/restored/{seed}", X - X_before)'
+RAW_RESTORED = 'checks.report(f"leaky_rnn_backward/{seed}/dh_changed_by", upstream - upstream_before)'
 VERDICT_RESTORED = (
-    'checks.report(f"numerical_gradient/restored/{seed}", bool(np.allclose(X, X_before, rtol=0, atol=1e-12)))'
+    'checks.report(f"leaky_rnn_backward/{seed}/dh_changed_by", bool(np.array_equal(upstream, upstream_before)))'
 )
 
 
 @pytest.mark.skipif(not (ROOT / "solutions" / "bptt").is_dir(), reason="no bptt exercise set")
 def test_a_verdict_forged_in_the_kernel_earns_nothing(tmp_path):
-    """Issue 16, item 1: a right gradient that leaves x changed, with np.allclose patched in the kernel. Against
-    bptt as released it earns nothing; against the same set with the old kernel-side verdict
-    (``bool(np.allclose(X, X_before))`` reported) it earns the task's points: the attack is real."""
+    """Issue 16, item 1 (and issue 14): right gradients that change the caller's dh, with np.array_equal patched in
+    the kernel. Against bptt as released it earns nothing; against the same set with a kernel-side verdict
+    (``bool(np.array_equal(upstream, upstream_before))`` reported) it earns the task's points: the attack is real."""
     name = "bptt"
     source = read_notebook(ROOT / "solutions" / name / f"{name}.ipynb")
     target = target_of(ROOT, name)

@@ -87,3 +87,34 @@ def test_editing_the_released_copy_in_place_does_not_change_the_tests(tmp_path, 
     in_place.write_text(learner_notebook({}, edit=neuter_tests), encoding="utf-8")
     assert cli.main(["--root", str(course), "check", str(in_place)]) == 1
     assert capsys.readouterr().out.count("FAIL") == 3
+
+
+def test_a_syntax_error_in_an_answer_is_reported_as_such_with_its_line(tmp_path, capsys):
+    """Issue 14: the broken cell defines nothing, and the test after it used to report only a NameError."""
+    path = tmp_path / "tiny.ipynb"
+    broken = "def square(x):\n    return np.square(np.asarray(x, dtype=float)"  # the ( is never closed
+    path.write_text(learner_notebook(dict(RIGHT, square=broken)), encoding="utf-8")
+    code, out = run_check(path, capsys)
+    assert code == 1
+    line = next(x for x in out.splitlines() if "test_square" in x)
+    assert "FAIL" in line and "SyntaxError in answer cell 'square', line 2" in line
+    assert "NameError" not in line
+    assert "answer cell 'square' has a SyntaxError on line 2" in out  # and a note says so too
+    assert next(x for x in out.splitlines() if "test_double" in x).lstrip().startswith("PASS")  # others unaffected
+
+
+def test_an_indentation_error_is_a_syntax_error_too(tmp_path, capsys):
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(learner_notebook(dict(RIGHT, double="def double(x):\nreturn 2 * x")), encoding="utf-8")
+    _, out = run_check(path, capsys)
+    assert "SyntaxError in answer cell 'double', line 2" in next(x for x in out.splitlines() if "test_double" in x)
+
+
+def test_check_names_the_released_set_not_the_solutions_path(tmp_path, capsys):
+    """Issue 14: learners are not shown where the instructor's solutions live."""
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(learner_notebook(RIGHT), encoding="utf-8")
+    code, out = run_check(path, capsys)
+    assert code == 0
+    assert "with the visible tests of the released exercise set 'tiny'" in out
+    assert "solutions" not in out and str(COURSE) not in out

@@ -102,6 +102,44 @@ def find_released(notebook_path, learner_ids, root=None, assignment=None):
     return None
 
 
+def syntax_error(source):
+    """``"line N: message"`` when Python (after IPython's own transformations, such as magics) cannot parse
+    ``source``, else None."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # no IPython, or it cannot transform the cell either: parse the text as it is
+        pass
+    try:
+        compile(source, "<answer cell>", "exec")
+    except SyntaxError as error:  # IndentationError included
+        return f"line {error.lineno}: {error.msg}"
+    return None
+
+
+def _blame_syntax_errors(structure, learner_sources, tasks, notes):
+    """A test that fails after an answer cell that cannot be parsed names that cell's syntax error, not the
+    NameError it causes (nothing in the broken cell ran)."""
+    by_id = {t.grade_id: t for t in tasks}
+    pending = None
+    for cell in structure.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if is_solution_cell(cell) and grade_id in learner_sources:
+            error = syntax_error(learner_sources[grade_id])
+            if error:
+                pending = (grade_id, error)
+                notes.append(f"answer cell '{grade_id}' has a SyntaxError on {error}: nothing in that cell ran.")
+        elif grade_id in by_id and pending:
+            task = by_id[grade_id]
+            if not task.passed:
+                task.message = (
+                    f"SyntaxError in answer cell '{pending[0]}', {pending[1]}: nothing in that cell ran, so this "
+                    "test could not use it. Fix the syntax first."
+                )
+            pending = None
+
+
 def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=600.0):
     """Run the visible tests of a learner's notebook.
 
@@ -158,12 +196,15 @@ def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=60
             report.tasks.append(
                 TaskResult(grade_id, points, outcome["error"] is None, outcome["error"] or "")
             )
+    _blame_syntax_errors(structure, learner_sources, report.tasks, report.notes)
     return report
 
 
 def format_report(report):
     """The text ``course check`` prints."""
-    source = f" with the visible tests of {report.released_from}" if report.released_from else ""
+    # the set's name only: the path may be the instructor's solutions/, which learners need not know or have
+    name = Path(report.released_from).stem
+    source = f" with the visible tests of the released exercise set '{name}'" if report.released_from else ""
     lines = [f"Checking {report.notebook}{source}"]
     width = max([len(t.grade_id) for t in report.tasks] + [4])
     for task in report.tasks:
