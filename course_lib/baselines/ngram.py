@@ -139,12 +139,16 @@ class NGramLM:
     def _probabilities(self, contexts: np.ndarray, words: np.ndarray) -> np.ndarray:
         """P(word | context) for M queries.
 
-        Inputs:
-        - contexts: (M, n - 1) previous tokens, oldest first; -1 marks "no token" (the start of a stream)
-        - words: (M,) the predicted tokens
+        Parameters
+        ----------
+        contexts
+            (M, n - 1) previous tokens, oldest first; -1 marks "no token" (the start of a stream)
+        words : ndarray, shape (M,)
+            the predicted tokens
 
-        Returns:
-        - probabilities: (M,)
+        Returns
+        -------
+        probabilities : ndarray, shape (M,)
         """
         if not self.orders:
             raise RuntimeError("call fit before asking for probabilities")
@@ -228,16 +232,22 @@ def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4,
                        smoothing: str = "kneser_ney", **kwargs) -> list[dict]:
     """Fit one n-gram model per order and measure its held-out perplexity (chapter 1's table).
 
-    Inputs:
-    - train_ids, test_ids: 1-D integer token streams, (L_train,) and (L_test,)
-    - vocab_size: V
-    - orders: the values of n to try
-    - smoothing, **kwargs: passed to NGramLM
+    Parameters
+    ----------
+    train_ids, test_ids : ndarray, shape (L_test,)
+        1-D integer token streams, (L_train,) and
+    vocab_size
+        V
+    orders
+        the values of n to try
+        - smoothing, **kwargs: passed to NGramLM
 
-    Returns:
-    - rows: one dict per order with keys "n", "perplexity" (on test_ids), "train_perplexity",
-      "num_contexts" (distinct (n-1)-token contexts seen in training), "num_ngrams" (distinct n-grams seen)
-      and "possible_contexts" (V ** (n - 1), how many contexts there could be)
+    Returns
+    -------
+    rows
+        one dict per order with keys "n", "perplexity" (on test_ids), "train_perplexity",
+        "num_contexts" (distinct (n-1)-token contexts seen in training), "num_ngrams" (distinct n-grams seen)
+        and "possible_contexts" (V ** (n - 1), how many contexts there could be)
     """
     rows = []
     for n in orders:

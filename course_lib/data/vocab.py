@@ -106,12 +106,17 @@ class Vocab:
     def encode_stream(self, sequences: Iterable[Iterable[str]], eos: bool = True) -> np.ndarray:
         """Concatenate encoded sequences into one stream for a language model, each followed by ``<eos>``.
 
-        Inputs:
-        - sequences: e.g. sentences as strings of characters
-        - eos: append the ``<eos>`` index after every sequence, so the model also learns where sentences end
+        Parameters
+        ----------
+        sequences
+            e.g. sentences as strings of characters
+        eos
+            append the ``<eos>`` index after every sequence, so the model also learns where sentences end
 
-        Returns:
-        - stream: int64 array, (sum of lengths [+ number of sequences],)
+        Returns
+        -------
+        stream
+            int64 array, (sum of lengths [+ number of sequences],)
         """
         if eos and self.eos_index is None:
             raise ValueError(f"this vocabulary has no {EOS} token; pass eos=False")

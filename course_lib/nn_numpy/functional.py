@@ -16,11 +16,15 @@ def sigmoid(x):
     overflow, and tiny results like sigmoid(-50) ~ 2e-22 keep their relative accuracy (so their log is
     finite).
 
-    Inputs:
-    - x: array of any shape
+    Parameters
+    ----------
+    x
+        array of any shape
 
-    Returns:
-    - s: sigmoid(x), x's shape, values in [0, 1]
+    Returns
+    -------
+    s
+        sigmoid(x), x's shape, values in [0, 1]
     """
     x = np.asarray(x)
     e = np.exp(-np.abs(x))
@@ -35,12 +39,17 @@ def gate_sigmoid(x, out=None):
     harmless for a gate, which only scales other numbers, but use ``sigmoid`` for a probability whose
     logarithm you take.
 
-    Inputs:
-    - x: array of any shape
-    - out: optional array of x's shape to write the result into (it may be x itself)
+    Parameters
+    ----------
+    x
+        array of any shape
+    out
+        optional array of x's shape to write the result into (it may be x itself)
 
-    Returns:
-    - s: sigmoid(x), x's shape
+    Returns
+    -------
+    s
+        sigmoid(x), x's shape
     """
     s = np.multiply(x, 0.5, out=out)
     np.tanh(s, out=s)
@@ -52,12 +61,17 @@ def gate_sigmoid(x, out=None):
 def softmax(x, axis=-1):
     """Softmax along ``axis``: exp(x) / sum(exp(x)), computed after subtracting the maximum (which cancels).
 
-    Inputs:
-    - x: scores, any shape, e.g. (N, C) or (N, T, C)
-    - axis: the axis that holds the classes
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, C)
+        scores, any shape, e.g. (N, C) or
+    axis
+        the axis that holds the classes
 
-    Returns:
-    - p: probabilities, x's shape, summing to 1 along ``axis``
+    Returns
+    -------
+    p
+        probabilities, x's shape, summing to 1 along ``axis``
     """
     shifted = x - np.max(x, axis=axis, keepdims=True)  # the largest entry becomes exp(0) = 1: no overflow
     p = np.exp(shifted)
@@ -70,12 +84,17 @@ def log_softmax(x, axis=-1):
 
     log softmax(x)_k = x_k - m - log(sum_j exp(x_j - m)), with m = max_j x_j.
 
-    Inputs:
-    - x: scores, any shape
-    - axis: the axis that holds the classes
+    Parameters
+    ----------
+    x
+        scores, any shape
+    axis
+        the axis that holds the classes
 
-    Returns:
-    - log_p: x's shape, every entry <= 0
+    Returns
+    -------
+    log_p
+        x's shape, every entry <= 0
     """
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
