@@ -60,14 +60,23 @@ class _OrderCounts:
 class NGramLM:
     """An n-gram language model over integer token indices, with add-k or interpolated Kneser-Ney smoothing.
 
-    Inputs (constructor):
-    - n: order of the model (1 = unigram, 2 = bigram, ...): a token is predicted from the n - 1 tokens
-      before it
-    - vocab_size: V, the number of possible tokens (indices 0 .. V-1), e.g. ``len(vocab)``
-    - smoothing: "kneser_ney" (default) or "add_k"
-    - k: the pseudo-count of add-k smoothing
-    - discount: Kneser-Ney discount D for every order, or None to estimate D_k = n1 / (n1 + 2 n2) per order
-      (clipped to [0.1, 0.9])
+    Parameters
+    ----------
+    n : int
+        order of the model (1 = unigram, 2 = bigram, ...): a token is predicted from the n - 1 tokens
+        before it
+    vocab_size : int
+        V, the number of possible tokens (indices 0 .. V-1), e.g. ``len(vocab)``
+    smoothing : str
+        "kneser_ney" (default) or "add_k"
+    k : float
+        the pseudo-count of add-k smoothing
+    discount : float or None
+        Kneser-Ney discount D for every order, or None to estimate D_k = n1 / (n1 + 2 n2) per order
+        (clipped to [0.1, 0.9])
+
+    Notes
+    -----
 
     Use: ``NGramLM(3, len(vocab)).fit(train_ids).perplexity(test_ids)``. Token streams are 1-D integer arrays,
     e.g. from ``Vocab.encode_stream``; each token is predicted from the tokens before it in the same stream.
@@ -224,7 +233,7 @@ class NGramLM:
 
     @property
     def num_ngrams(self) -> int:
-        """Number of distinct n-grams seen in training: the size of the model's table."""
+        """The number of distinct n-grams seen in training, i.e. the size of the model's table."""
         return len(self.orders[-1].codes)
 
 
@@ -234,13 +243,14 @@ def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4,
 
     Parameters
     ----------
-    train_ids, test_ids : ndarray, shape (L_test,)
-        1-D integer token streams, (L_train,) and
+    train_ids, test_ids : ndarray, shapes (L_train,) and (L_test,)
+        1-D integer token streams
     vocab_size
         V
     orders
         the values of n to try
-        - smoothing, **kwargs: passed to NGramLM
+    smoothing, **kwargs
+        passed to NGramLM
 
     Returns
     -------

@@ -12,7 +12,7 @@ import numpy as np
 def sigmoid(x):
     """The logistic function 1 / (1 + exp(-x)), accurate to the last digit for every x.
 
-    For x >= 0 it computes 1 / (1 + e) and for x < 0 it computes e / (1 + e), with e = exp(-|x|) <= 1: no
+    For x >= 0 it computes 1 / (1 + e) and for x < 0 it computes e / (1 + e), with ``e = exp(-|x|) <= 1``: no
     overflow, and tiny results like sigmoid(-50) ~ 2e-22 keep their relative accuracy (so their log is
     finite).
 
@@ -63,8 +63,8 @@ def softmax(x, axis=-1):
 
     Parameters
     ----------
-    x : ndarray, shape (N, T, C)
-        scores, any shape, e.g. (N, C) or
+    x : ndarray, any shape, e.g. (N, C) or (N, T, C)
+        scores
     axis
         the axis that holds the classes
 

@@ -98,7 +98,13 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     h0 : ndarray, shape (N, H)
         initial hidden state
     Wx : ndarray, shape (D, 3H)
-        Wh: (H, 3H), bx: (3H,), bh: (3H,); gate blocks r, z, n
+        input weights, column blocks r, z, n
+    Wh : ndarray, shape (H, 3H)
+        hidden weights, same blocks
+    bx : ndarray, shape (3H,)
+        input bias, same blocks
+    bh : ndarray, shape (3H,)
+        hidden bias, same blocks
     reset_after
         True for PyTorch's form, False for Cho et al.'s (see the module docstring)
 

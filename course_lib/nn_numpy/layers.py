@@ -41,15 +41,15 @@ def affine_backward(dout, cache):
 
     Parameters
     ----------
-    dout : ndarray, shape (N, T, M)
-        upstream gradient, (N, M) or
+    dout : ndarray, shape (N, M) or (N, T, M)
+        upstream gradient
     cache
         from affine_forward
 
     Returns
     -------
-    dx : ndarray, shape (N, T, D)
-        x's shape, (N, D) or
+    dx : ndarray, shape (N, D) or (N, T, D)
+        x's shape
     dW : ndarray, shape (D, M)
     db : ndarray, shape (M,)
     """
@@ -123,10 +123,10 @@ def softmax_cross_entropy(logits, y, mask=None):
 
     Parameters
     ----------
-    logits : ndarray, shape (N, T, C)
-        unnormalised scores, (N, C) or
-    y : ndarray, shape (N, T)
-        correct classes, integers in [0, C), (N,) or
+    logits : ndarray, shape (N, C) or (N, T, C)
+        unnormalised scores
+    y : ndarray, shape (N,) or (N, T)
+        correct classes, integers in [0, C)
     mask
         optional, y's shape; 1/True for positions that count, 0/False for padding. Fractional weights are
         allowed (the loss is then the weighted mean).

@@ -49,8 +49,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
         previous hidden state
     c_prev : ndarray, shape (N, H)
         previous cell state
-    Wx
-        input-to-gates weights, (D, 4H), column blocks i, f, g, o
+    Wx : ndarray, shape (D, 4H)
+        input-to-gates weights, column blocks i, f, g, o
     Wh : ndarray, shape (H, 4H)
         hidden-to-gates weights
     b : ndarray, shape (4H,)
@@ -138,7 +138,11 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     c0 : ndarray, shape (N, H)
         initial cell state
     Wx : ndarray, shape (D, 4H)
-        Wh: (H, 4H), b: (4H,); gate blocks i, f, g, o
+        input-to-gates weights, column blocks i, f, g, o
+    Wh : ndarray, shape (H, 4H)
+        hidden-to-gates weights, same blocks
+    b : ndarray, shape (4H,)
+        gate biases, same blocks
 
     Returns
     -------
@@ -204,8 +208,8 @@ def lstm_backward(dh, cache, dc_last=None):
         upstream gradients of every hidden state
     cache
         from lstm_forward
-    dc_last
-        optional gradient of the loss with respect to the last cell state c_T, (N, H), for when c_T is
+    dc_last : ndarray, shape (N, H), optional
+        gradient of the loss with respect to the last cell state c_T, for when c_T is
         used further (e.g. handed to a decoder); None means zero. The cell states of earlier steps are internal.
 
     Returns

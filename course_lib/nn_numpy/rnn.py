@@ -93,7 +93,11 @@ def rnn_forward(x, h0, Wx, Wh, b):
     h0 : ndarray, shape (N, H)
         initial hidden state
     Wx : ndarray, shape (D, H)
-        Wh: (H, H), b: (H,)
+        input-to-hidden weights
+    Wh : ndarray, shape (H, H)
+        hidden-to-hidden weights
+    b : ndarray, shape (H,)
+        bias
 
     Returns
     -------
