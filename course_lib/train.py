@@ -1,7 +1,8 @@
 """Training loops for NumPy and PyTorch models (the metrics they report live in ``course_lib.metrics``).
 
 Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar,
-optional gradient clipping by global norm (chapter 3), a validation pass after every epoch, early stopping
+optional gradient clipping by global norm (chapter *Backpropagation through time*), a validation pass after every
+epoch, early stopping
 that keeps the best weights, an optional time budget, and a history (dict of lists) for
 ``course_lib.plots.plot_history``.
 
@@ -13,7 +14,8 @@ The loops do not know the task: they call a *step function* on each batch.
   shaped like ``params``.
 
 ``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model
-batches, chapter 4; the PyTorch loop detaches it); otherwise every batch starts from None.
+batches, the chapter *A character-level language model*; the PyTorch loop detaches it); otherwise every batch starts
+from None.
 Epoch losses are means over items (tokens, sequences), not over batches, so a perplexity is exact.
 """
 

@@ -1,4 +1,4 @@
-"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of chapter 9 (classification).
+"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of the chapter *Sequence classification*.
 
 Chinese has no spaces between words, so the "words" are character n-grams (by default characters and
 character bigrams): '质量很好' -> 质, 量, 很, 好, 质量, 量很, 很好. A review becomes the vector of its

@@ -1,6 +1,7 @@
 """The n-gram language model, the baseline every neural language model of the course must beat.
 
-Explained in the book's chapter 1. An n-gram model predicts a token from the n - 1 tokens before it only, with
+Explained in the chapter *Sequences and language models*. An n-gram model predicts a token from the n - 1 tokens before
+it only, with
 probabilities estimated by counting. Two ways to give unseen n-grams some probability ("smoothing"):
 
 - ``"add_k"`` (additive, Laplace for k = 1):  P(w | h) = (c(h w) + k) / (c(h) + k V). Simple, and poor for
@@ -239,7 +240,8 @@ class NGramLM:
 
 def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4, 5),
                        smoothing: str = "kneser_ney", **kwargs) -> list[dict]:
-    """Fit one n-gram model per order and measure its held-out perplexity (chapter 1's table).
+    """Fit one n-gram model per order and measure its held-out perplexity (chapter *Sequences and language models*'s
+    table).
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""The most-frequent-tag part-of-speech tagger: the baseline of the sequence-labelling chapter (chapter 8).
+"""The most-frequent-tag part-of-speech tagger: the baseline of the sequence-labelling chapter (chapter *Sequence
+labelling*).
 
 Each word gets the tag it carried most often in the training sentences, whatever its neighbours. A word never
 seen in training gets the tag most common among the words seen only once (rare words behave like unknown ones:

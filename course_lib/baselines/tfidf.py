@@ -1,4 +1,5 @@
-"""A tuned TF-IDF logistic regression over character n-grams: the sentiment baseline of chapter 9 and of
+"""A tuned TF-IDF logistic regression over character n-grams: the sentiment baseline of the chapter *Sequence
+classification* and of
 ``benchmarks/results.py``.
 
 A baseline, not a lesson, so it uses the field's library, scikit-learn. Chinese has no spaces, so

@@ -1,7 +1,8 @@
 """Minibatches for recurrent networks: language-model streams, padded and masked batches, length bucketing.
 
-Explained in the book's chapter 4 (random vs sequential minibatches of one long text, carrying and
-detaching the hidden state) and chapter 8 (padding, masks, lengths). Everything returns NumPy int64 arrays,
+Explained in the chapter *A character-level language model* (random vs sequential minibatches of one long text,
+carrying and
+detaching the hidden state) and *Sequence labelling* (padding, masks, lengths). Everything returns NumPy int64 arrays,
 batch first; turn them into tensors with ``torch.from_numpy``.
 
 Language models. A stream of L token indices is cut into windows of T = ``num_steps`` tokens; the target of
@@ -237,7 +238,7 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
 def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]], batch_size: int = 32,
                     pad_index: int = 0, bos_index: int = 2, eos_index: int = 3, shuffle: bool = True,
                     seed: int = 0) -> Iterator[dict]:
-    """One epoch of encoder-decoder batches with teacher forcing (chapter 10).
+    """One epoch of encoder-decoder batches with teacher forcing (chapter *Encoder–decoder*).
 
     The decoder reads ``<bos> y_1 .. y_m`` and must output ``y_1 .. y_m <eos>``: at every step its input is
     the true previous token, not its own guess.

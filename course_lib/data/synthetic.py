@@ -1,6 +1,7 @@
 """Synthetic tasks with known answers, every generator seeded (same seed, same data, on every machine).
 
-- ``travel_request`` / ``slot_filling``  English travel requests with BIO slot labels (chapter 8). The same
+- ``travel_request`` / ``slot_filling``  English travel requests with BIO slot labels (chapter *Sequence labelling*).
+  The same
   city is the arrival city after "arrive" and the departure city after "leave"; with the cue *after* the
   city, a left-to-right RNN labelling the city has not seen the cue yet, and only a bidirectional one can
   know. ``gap`` filler words between the cue and the city make a tagger remember the cue over a chosen
@@ -8,7 +9,7 @@
 - ``adding_problem``  the long-range memory task of Hochreiter & Schmidhuber (1997), in the form of Le et
   al. (2015) (long-range memory): add the two numbers marked in a long sequence. Always answering 1 scores MSE 1/6.
 - ``copy_task``  remember a short symbol sequence across a long blank delay, then write it out (long-range memory).
-- ``chinese_dates``  一九九八年一月三日 -> 1998-01-03, for the encoder-decoder chapter (chapter 10).
+- ``chinese_dates``  一九九八年一月三日 -> 1998-01-03, for the encoder-decoder chapter (chapter *Encoder–decoder*).
 - ``LSTM_CELL_EXAMPLE_INPUTS``  the hand-wired LSTM memory cell example of the lecture (chapter 5).
 """
 

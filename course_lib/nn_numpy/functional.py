@@ -1,6 +1,7 @@
 """Numerically stable elementwise and normalising functions: sigmoid, softmax, log_softmax.
 
-Explained in the book's chapters 4 (softmax, cross-entropy) and 5 (the sigmoid gates of the LSTM).
+Explained in the chapters *A character-level language model* (softmax, cross-entropy) and *Long short-term memory*
+(the sigmoid gates of the LSTM).
 
 Why "stable": ``1 / (1 + exp(-x))`` overflows for x < -709 in float64 (-88 in float32) and ``exp(x) /
 sum(exp(x))`` overflows for any large logit. The forms below never exponentiate a large positive number.

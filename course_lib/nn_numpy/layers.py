@@ -1,7 +1,8 @@
 """The non-recurrent layers around a recurrent network: affine (2-D and 3-D), embedding, softmax
 cross-entropy.
 
-Explained in the book's chapters 1 (embeddings) and 4 (the output layer and the loss of a language model).
+Explained in the chapters *Sequences and language models* (embeddings) and *A character-level language model*
+(the output layer and the loss of a language model).
 """
 
 import numpy as np

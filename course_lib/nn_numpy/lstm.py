@@ -1,6 +1,6 @@
 """The long short-term memory (LSTM) layer in NumPy, forward and backward.
 
-Explained in the book's chapter 5. Sources: Hochreiter & Schmidhuber (1997), with the forget gate of
+Explained in the chapter *Long short-term memory*. Sources: Hochreiter & Schmidhuber (1997), with the forget gate of
 Gers, Schmidhuber & Cummins (2000); no peephole connections, as in PyTorch's ``nn.LSTM``.
 
 Conventions: batch first, row vectors, gates fused into one matrix in PyTorch's order i, f, g, o.

@@ -1,6 +1,7 @@
 """Optimisers and gradient clipping for NumPy parameter dicts.
 
-Explained in the book's chapters 3 (clipping by global norm, against exploding gradients) and 4 (training).
+Explained in the chapters *Backpropagation through time* (clipping by global norm, against exploding gradients)
+and *A character-level language model* (training).
 
 Parameters and gradients are dicts with the same keys, name -> ndarray; ``step`` updates the parameter arrays
 in place, so every reference to them (a model, a cache) sees the new values. The update rules are PyTorch's

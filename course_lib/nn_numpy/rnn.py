@@ -1,6 +1,6 @@
 """The vanilla (Elman) recurrent layer in NumPy, forward and backward.
 
-Explained in the book's chapter 2 (forward) and chapter 3 (backward, "backpropagation through time").
+Explained in the chapters *The recurrent neural network* (forward) and *Backpropagation through time* (backward).
 
 Conventions: batch first, row vectors. A step computes
 
@@ -148,7 +148,7 @@ def rnn_backward(dh, cache):
     x, h0, Wx, Wh, h = cache
     N, T, D = x.shape
     H = h0.shape[1]
-    da = np.empty_like(h)  # da[:, t] = dL/da_t, the error term delta_t of chapter 3
+    da = np.empty_like(h)  # da[:, t] = dL/da_t, the error term delta_t of the chapter *Backpropagation through time*
     dh_next = np.zeros_like(h0)  # gradient reaching h_t from step t+1 through Wh
     for t in reversed(range(T)):
         dh_t = dh[:, t] + dh_next

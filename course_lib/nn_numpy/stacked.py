@@ -1,6 +1,6 @@
 """Deep (stacked) and bidirectional recurrent networks in NumPy, for all three cells, forward and backward.
 
-Explained in the book's chapter 7.
+Explained in the chapter *Deep and bidirectional RNNs*.
 
 A network is described by its parameter dict, with PyTorch's names (the same dict that
 ``course_lib.nn_torch.convert`` exchanges with ``nn.RNN/LSTM/GRU``):

@@ -1,7 +1,8 @@
 """A deep character language model whose stack can be helped to train: residual connections and layer
 normalisation between the layers.
 
-Explained in the book's chapter 7 ("A stack that is too deep"). ``torch.nn.LSTM(num_layers=L)`` feeds each
+Explained in the chapter *Deep and bidirectional RNNs* ("A stack that is too deep"). ``torch.nn.LSTM(num_layers=L)``
+feeds each
 layer's hidden states straight into the next layer. ``DeepCharLM`` builds the same stack from L one-layer
 ``nn.LSTM`` modules so that something can be put between them:
 

@@ -1,7 +1,7 @@
 """The PyTorch models of the chapters and of ``benchmarks/results.py``, built on ``torch.nn.RNN/LSTM/GRU``.
 
-- ``CharLM``             character language model (chapters 4, 5, 6, 7)
-- ``Tagger``             one label per token, uni- or bidirectional: slots, POS tags, copy task (ch. 8, 11)
+- ``CharLM``             character language model (chapters 4–7)
+- ``Tagger``             one label per token, uni- or bidirectional: slots, POS tags, copy task (chapter 8)
 - ``Classifier``         one label per sequence from the last state or the mean of the states (chapter 9)
 - ``SequenceRegressor``  one number per sequence of feature vectors: the adding problem (long-range memory)
 - ``Seq2Seq``            encoder-decoder with teacher forcing and greedy decoding (chapter 10)
@@ -35,7 +35,8 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     dropout
         between stacked layers (ignored for one layer)
     forget_bias
-        for the LSTM, the initial bias of the forget gate (chapter 5: starting at 1 keeps the cell
+        for the LSTM, the initial bias of the forget gate (chapter *Long short-term memory*: starting at 1 keeps the
+        cell
         remembering early in training). PyTorch has two biases, b_ih and b_hh, that add up; we set b_ih's forget
         part to forget_bias and b_hh's to 0. Gate order i, f, g, o, so the forget part is [H : 2H].
     """
@@ -82,7 +83,8 @@ class CharLM(nn.Module):
     """Embedding -> recurrent layer(s) -> linear: the logits of the next token at every step.
 
     Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers,
-    dropout, and bidirectional (only to show, in chapter 7, why a bidirectional language model cheats).
+    dropout, and bidirectional (only to show, in the chapter *Deep and bidirectional RNNs*, why a bidirectional
+    language model cheats).
     """
 
     def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256, cell: str = "lstm",

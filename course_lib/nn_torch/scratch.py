@@ -1,7 +1,8 @@
 """RNN, LSTM and GRU built from ``nn.Parameter`` and autograd: the "PyTorch from scratch" version of every
 cell.
 
-Explained in the book's chapters 2 (RNN), 5 (LSTM), 6 (GRU) and 7 (deep and bidirectional networks).
+Explained in the chapters *The recurrent neural network*, *Long short-term memory*, *Gated recurrent units* and
+*Deep and bidirectional RNNs*.
 
 The cells use the same letters, shapes and gate orders as ``course_lib.nn_numpy``: batch first,
 row vectors, ``x @ Wx + h @ Wh + b``; LSTM gates i, f, g, o; GRU gates r, z, n with ``h = z*h_prev +
