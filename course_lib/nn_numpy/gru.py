@@ -6,7 +6,7 @@ PyTorch's ``nn.GRU`` and cuDNN for the "reset after" form.
 
 Conventions: batch first, row vectors, gates fused in PyTorch's order r, z, n, two biases. With
 x_t (N, D), Wx (D, 3H), Wh (H, 3H), bx and bh (3H,), and ``_r, _z, _n`` naming column blocks, one step
-computes
+computes::
 
     r_t = sigmoid(x_t Wx_r + bx_r + h_{t-1} Wh_r + bh_r)                  reset gate
     z_t = sigmoid(x_t Wx_z + bx_z + h_{t-1} Wh_z + bh_z)                  update gate
@@ -28,6 +28,9 @@ from .functional import gate_sigmoid as sigmoid
 
 def gru_step_forward(x, h_prev, Wx, Wh, bx, bh, reset_after=True):
     """One time step of a GRU.
+
+    Computes ``h = z * h_prev + (1 - z) * n`` with the reset gate ``r``, update gate ``z`` and candidate ``n`` of the
+    module's equations (explained in the chapter *Gated recurrent units*).
 
     Parameters
     ----------
@@ -91,6 +94,8 @@ def gru_step_backward(dh, cache):
 
 def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     """A GRU over a whole sequence.
+
+    Applies ``gru_step_forward``'s equations for t = 1 .. T, starting from ``h0``.
 
     Parameters
     ----------

@@ -68,6 +68,8 @@ def affine_backward(dout, cache):
 def embedding_forward(indices, E):
     """Look up the embedding vector (row of E) of every index.
 
+    Computes ``out[..., :] = E[indices[...]]``, the same as multiplying a one-hot vector by E.
+
     Parameters
     ----------
     indices

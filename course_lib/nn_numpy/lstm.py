@@ -4,7 +4,7 @@ Explained in the chapter *Long short-term memory*. Sources: Hochreiter & Schmidh
 Gers, Schmidhuber & Cummins (2000); no peephole connections, as in PyTorch's ``nn.LSTM``.
 
 Conventions: batch first, row vectors, gates fused into one matrix in PyTorch's order i, f, g, o.
-With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes
+With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes::
 
     a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, 4H), split into four (N, H) blocks a_i, a_f, a_g, a_o
     i_t = sigmoid(a_i)                          input gate:  how much of the candidate to write
@@ -15,7 +15,7 @@ With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes
     h_t = o_t * tanh(c_t)                       hidden state
 
 Backward, with dh_t and dc_t the total gradients reaching h_t and c_t (dc_t also collects what comes back
-from step t+1 through c_{t+1} = f_{t+1} * c_t + ...):
+from step t+1 through c_{t+1} = f_{t+1} * c_t + ...)::
 
     do_t = dh_t * tanh(c_t)
     dc_t += dh_t * o_t * (1 - tanh(c_t)^2)
@@ -40,6 +40,9 @@ from .functional import gate_sigmoid as sigmoid
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     """One time step of an LSTM.
+
+    Computes the gates ``i, f, g, o`` from ``a = x @ Wx + h_prev @ Wh + b``, then ``c = f * c_prev + i * g`` and
+    ``h = o * tanh(c)`` (the module's equations; explained in the chapter *Long short-term memory*).
 
     Parameters
     ----------
@@ -128,6 +131,8 @@ def lstm_step_backward(dh, dc, cache):
 
 def lstm_forward(x, h0, c0, Wx, Wh, b):
     """An LSTM over a whole sequence.
+
+    Applies ``lstm_step_forward``'s equations for t = 1 .. T, starting from ``h0`` and ``c0``.
 
     Parameters
     ----------

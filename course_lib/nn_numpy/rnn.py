@@ -2,7 +2,7 @@
 
 Explained in the chapters *The recurrent neural network* (forward) and *Backpropagation through time* (backward).
 
-Conventions: batch first, row vectors. A step computes
+Conventions: batch first, row vectors. A step computes::
 
     a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, H)
     h_t = tanh(a_t)                             (N, H)
@@ -21,6 +21,8 @@ from ._shapes import check_shapes
 
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
     """One time step of a tanh RNN.
+
+    Computes ``h = tanh(x @ Wx + h_prev @ Wh + b)``, the recurrence of the chapter *The recurrent neural network*.
 
     Parameters
     ----------
@@ -86,6 +88,8 @@ def rnn_step_backward(dh, cache):
 def rnn_forward(x, h0, Wx, Wh, b):
     """A tanh RNN over a whole sequence.
 
+    Computes ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)`` for t = 1 .. T, starting from ``h0``.
+
     Parameters
     ----------
     x : ndarray, shape (N, T, D)
@@ -129,6 +133,10 @@ def rnn_forward(x, h0, Wx, Wh, b):
 
 def rnn_backward(dh, cache):
     """Backpropagation through time for rnn_forward.
+
+    With ``da_t = (dh_t + da_{t+1} @ Wh.T) * (1 - h_t**2)``: ``dx_t = da_t @ Wx.T``, ``dWx = sum_t x_t.T @ da_t``,
+    ``dWh = sum_t h_{t-1}.T @ da_t``, ``db = sum_t sum_n da_t``;
+    explained in the chapter *Backpropagation through time*.
 
     Parameters
     ----------
