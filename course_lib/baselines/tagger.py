@@ -19,9 +19,12 @@ class MostFrequentTagTagger:
     Use: ``MostFrequentTagTagger().fit(train_sentences).accuracy(test_sentences)`` with sentences as sequences
     of (word, tag) pairs, e.g. from ``course_lib.data.corpora.people_daily_tagged``.
 
-    Attributes (after fit):
-    - tag_of_word: dict word -> tag
-    - unknown_tag: the tag given to unseen words
+    Attributes
+    ----------
+    tag_of_word : dict
+        word -> tag (after ``fit``)
+    unknown_tag : str
+        the tag given to unseen words (after ``fit``)
     """
 
     def __init__(self):

@@ -34,10 +34,16 @@ def make_vectorizer(ngram_range=(1, 3), min_df: int = 2) -> TfidfVectorizer:
 class TfidfLogisticRegression:
     """Character n-gram TF-IDF features -> L2-penalised logistic regression; labels 0/1.
 
-    Inputs (constructor):
-    - C: inverse strength of the L2 penalty (larger C: weaker penalty)
-    - ngram_range: (smallest, largest) n-gram order; min_df: see ``make_vectorizer``
-    - vectorizer: an already fitted ``TfidfVectorizer`` to reuse (then ``fit`` does not refit it)
+    Parameters
+    ----------
+    C : float
+        inverse strength of the L2 penalty (larger C: weaker penalty)
+    ngram_range : tuple of int
+        (smallest, largest) n-gram order
+    min_df : int
+        see ``make_vectorizer``
+    vectorizer : TfidfVectorizer or None
+        an already fitted vectorizer to reuse (then ``fit`` does not refit it)
     """
 
     def __init__(self, C: float = 1.0, ngram_range=(1, 3), min_df: int = 2, vectorizer=None):

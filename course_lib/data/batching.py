@@ -108,8 +108,10 @@ def detach_state(state):
     state
         None, a torch tensor (the RNN's and GRU's h), or a tuple/list of them (the LSTM's (h, c))
 
-    Returns:
-    - the same structure, detached
+    Returns
+    -------
+    state
+        the same structure, detached
     """
     if state is None:
         return None
@@ -211,10 +213,12 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
     bucket
         group similar lengths (``bucket_batches``); otherwise plain (optionally shuffled) order
 
-    Yields a dict per batch with:
-    - "inputs": (N, T) int64; "lengths": (N,) int64; "mask": (N, T) bool
-    - "indices": (N,) the positions of the batch's examples in ``inputs``
-    - "targets": (N, T) int64 for per-token targets, (N,) for per-sequence targets (absent without targets)
+    Yields
+    ------
+    batch : dict
+        ``"inputs"`` (N, T) int64; ``"lengths"`` (N,) int64; ``"mask"`` (N, T) bool; ``"indices"`` (N,), the
+        positions of the batch's examples in ``inputs``; ``"targets"`` (N, T) int64 for per-token targets, (N,) for
+        per-sequence targets (absent without targets)
     """
     lengths = [len(sequence) for sequence in inputs]
     if bucket:
@@ -252,10 +256,12 @@ def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence
     pad_index, bos_index, eos_index
         the reserved indices of the vocabularies (``Vocab``'s defaults)
 
-    Yields a dict per batch with:
-    - "inputs": (N, S) sources; "lengths": (N,); "mask": (N, S) bool; "indices": (N,)
-    - "decoder_inputs": (N, m + 1) <bos> y_1 .. y_m; "targets": (N, m + 1) y_1 .. y_m <eos>;
-      "target_mask": (N, m + 1) bool, False on padding
+    Yields
+    ------
+    batch : dict
+        ``"inputs"`` (N, S) sources; ``"lengths"`` (N,); ``"mask"`` (N, S) bool; ``"indices"`` (N,);
+        ``"decoder_inputs"`` (N, m + 1) ``<bos> y_1 .. y_m``; ``"targets"`` (N, m + 1) ``y_1 .. y_m <eos>``;
+        ``"target_mask"`` (N, m + 1) bool, False on padding
     """
     for indices in bucket_batches([len(s) for s in sources], batch_size, shuffle=shuffle, seed=seed):
         inputs, lengths, mask = pad_sequences([sources[i] for i in indices], pad_index)

@@ -129,8 +129,10 @@ def numpy_to_torch(params, module):
     module
         the torch module; its shapes must match, its dtype and device are kept
 
-    Returns:
-    - module
+    Returns
+    -------
+    module
+        the same module, now holding the weights
     """
     kind, num_layers, num_directions, plain = _layout(module)
     if plain and "Wx" not in params:
@@ -176,8 +178,10 @@ def copy_weights(source, target):
     """Give ``target`` the weights of ``source`` (any two of nn.RNN/LSTM/GRU and the scratch modules, same
     kind).
 
-    Returns:
-    - target
+    Returns
+    -------
+    target
+        the same module, now holding the weights of ``source``
     """
     if cell_kind(source) != cell_kind(target):
         raise ValueError(f"cannot copy {cell_kind(source)} weights into a {cell_kind(target)}")

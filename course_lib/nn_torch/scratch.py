@@ -86,11 +86,13 @@ class LSTMCell(_Cell):
         Parameters
         ----------
         x : ndarray, shape (N, D)
-        state : ndarray, shape (N, H)
-            a pair (h_prev, c_prev), each
+        state : tuple of two tensors, each of shape (N, H)
+            the pair (h_prev, c_prev)
 
-        Returns:
-        - (h, c): the new hidden and cell states, each (N, H)
+        Returns
+        -------
+        h, c : tensors, each of shape (N, H)
+            the new hidden and cell states
         """
         h_prev, c_prev = state
         a = x @ self.Wx + h_prev @ self.Wh + self.b  # (N, 4H): all four pre-activations at once
