@@ -83,8 +83,7 @@ def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: st
 
 def plot_ngram_orders(rows: list[dict], ax=None, title: str | None = None):
     """For the chapter *Sequences and language models*: held-out perplexity (left axis) and number of distinct contexts
-    seen (right axis, log)
-    against the order n, from ``course_lib.baselines.ngram_perplexities``."""
+    seen (right axis, log) against the order n, from ``course_lib.baselines.ngram_perplexities``."""
     ax = _axes(ax)
     orders = [row["n"] for row in rows]
     ax.plot(orders, [row["perplexity"] for row in rows], "o-", color="C0", label="held-out perplexity")

@@ -1,8 +1,7 @@
 """Training loops for NumPy and PyTorch models (the metrics they report live in ``course_lib.metrics``).
 
-Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar,
-optional gradient clipping by global norm (chapter *Backpropagation through time*), a validation pass after every
-epoch, early stopping
+Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar, optional gradient
+clipping by global norm (chapter *Backpropagation through time*), a validation pass after every epoch, early stopping
 that keeps the best weights, an optional time budget, and a history (dict of lists) for
 ``course_lib.plots.plot_history``.
 
@@ -13,9 +12,8 @@ The loops do not know the task: they call a *step function* on each batch.
 - NumPy: ``step(params, batch, state) -> (mean_loss, grads, num_items, new_state)`` with ``grads`` a dict
   shaped like ``params``.
 
-``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model
-batches, the chapter *A character-level language model*; the PyTorch loop detaches it); otherwise every batch starts
-from None.
+``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model batches,
+the chapter *A character-level language model*; the PyTorch loop detaches it); otherwise every batch starts from None.
 Epoch losses are means over items (tokens, sequences), not over batches, so a perplexity is exact.
 """
 

@@ -1,8 +1,7 @@
 """The n-gram language model, the baseline every neural language model of the course must beat.
 
 Explained in the chapter *Sequences and language models*. An n-gram model predicts a token from the n - 1 tokens before
-it only, with
-probabilities estimated by counting. Two ways to give unseen n-grams some probability ("smoothing"):
+it only, with probabilities estimated by counting. Two ways to give unseen n-grams some probability ("smoothing"):
 
 - ``"add_k"`` (additive, Laplace for k = 1):  P(w | h) = (c(h w) + k) / (c(h) + k V). Simple, and poor for
   large n: most long contexts are never seen, so the model spreads their mass evenly over all V tokens.

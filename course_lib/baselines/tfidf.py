@@ -1,6 +1,5 @@
 """A tuned TF-IDF logistic regression over character n-grams: the sentiment baseline of the chapter *Sequence
-classification* and of
-``benchmarks/results.py``.
+classification* and of ``benchmarks/results.py``.
 
 A baseline, not a lesson, so it uses the field's library, scikit-learn. Chinese has no spaces, so
 the features are character n-grams (orders 1 to 3: '不好用' gives 不, 好, 用, 不好, 好用, 不好用), weighted by

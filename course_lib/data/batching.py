@@ -1,9 +1,8 @@
 """Minibatches for recurrent networks: language-model streams, padded and masked batches, length bucketing.
 
-Explained in the chapter *A character-level language model* (random vs sequential minibatches of one long text,
-carrying and
-detaching the hidden state) and *Sequence labelling* (padding, masks, lengths). Everything returns NumPy int64 arrays,
-batch first; turn them into tensors with ``torch.from_numpy``.
+Explained in the chapter *A character-level language model* (random vs sequential minibatches of one long text, carrying
+and detaching the hidden state) and *Sequence labelling* (padding, masks, lengths). Everything returns NumPy int64
+arrays, batch first; turn them into tensors with ``torch.from_numpy``.
 
 Language models. A stream of L token indices is cut into windows of T = ``num_steps`` tokens; the target of
 each input token is the next token.

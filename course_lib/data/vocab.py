@@ -1,9 +1,8 @@
 """A vocabulary: the table between tokens (characters, words, tags) and the integer indices a model sees.
 
 Explained in the chapter *Sequences and language models* (1-of-N encoding, the "other" bucket ``<unk>``) and used by
-every chapter
-that trains on text. Index order is fixed and reproducible: the reserved tokens first, then the kept tokens by
-decreasing count, ties broken by the token itself, so the same corpus always gives the same indices.
+every chapter that trains on text. Index order is fixed and reproducible: the reserved tokens first, then the kept
+tokens by decreasing count, ties broken by the token itself, so the same corpus always gives the same indices.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The gated recurrent unit (GRU) in NumPy, forward and backward, with both placements of the reset gate.
 
 Explained in the chapter *Gated recurrent units*. Sources: Cho et al. (2014, v3) for the GRU and its "reset before"
-form;
-PyTorch's ``nn.GRU`` and cuDNN for the "reset after" form.
+form; PyTorch's ``nn.GRU`` and cuDNN for the "reset after" form.
 
 Conventions: batch first, row vectors, gates fused in PyTorch's order r, z, n, two biases. With
 x_t (N, D), Wx (D, 3H), Wh (H, 3H), bx and bh (3H,), and ``_r, _z, _n`` naming column blocks, one step

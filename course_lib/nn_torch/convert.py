@@ -1,8 +1,7 @@
 """Copy weights between NumPy parameter dicts, the scratch modules and ``torch.nn.RNN/LSTM/GRU``.
 
-Explained in the chapters *The recurrent neural network*, *Long short-term memory* and *Gated recurrent units*: once
-the weights are the same, the three
-versions of a cell must compute the same numbers, and the chapters check that they do.
+Explained in the chapters *The recurrent neural network*, *Long short-term memory* and *Gated recurrent units*: once the
+weights are the same, the three versions of a cell must compute the same numbers, and the chapters check that they do.
 
 **The NumPy parameter dict.** For one unidirectional layer it holds the NumPy arrays under their names:
 ``{"Wx", "Wh", "b"}`` for the RNN and the LSTM, ``{"Wx", "Wh", "bx", "bh"}`` for the GRU. For several layers

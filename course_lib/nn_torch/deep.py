@@ -2,8 +2,7 @@
 normalisation between the layers.
 
 Explained in the chapter *Deep and bidirectional RNNs* ("A stack that is too deep"). ``torch.nn.LSTM(num_layers=L)``
-feeds each
-layer's hidden states straight into the next layer. ``DeepCharLM`` builds the same stack from L one-layer
+feeds each layer's hidden states straight into the next layer. ``DeepCharLM`` builds the same stack from L one-layer
 ``nn.LSTM`` modules so that something can be put between them:
 
 - ``residual=True``: layer l's output is added to its input, ``u^(l) = u^(l-1) + h^(l)`` (He et al. 2016), so

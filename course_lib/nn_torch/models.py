@@ -36,8 +36,7 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
         between stacked layers (ignored for one layer)
     forget_bias
         for the LSTM, the initial bias of the forget gate (chapter *Long short-term memory*: starting at 1 keeps the
-        cell
-        remembering early in training). PyTorch has two biases, b_ih and b_hh, that add up; we set b_ih's forget
+        cell remembering early in training). PyTorch has two biases, b_ih and b_hh, that add up; we set b_ih's forget
         part to forget_bias and b_hh's to 0. Gate order i, f, g, o, so the forget part is [H : 2H].
     """
     if cell not in RECURRENT_LAYERS:
@@ -82,9 +81,9 @@ def _final_hidden(state, num_directions: int) -> torch.Tensor:
 class CharLM(nn.Module):
     """Embedding -> recurrent layer(s) -> linear: the logits of the next token at every step.
 
-    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers,
-    dropout, and bidirectional (only to show, in the chapter *Deep and bidirectional RNNs*, why a bidirectional
-    language model cheats).
+    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers, dropout, and
+    bidirectional (only to show, in the chapter *Deep and bidirectional RNNs*, why a bidirectional language model
+    cheats).
     """
 
     def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256, cell: str = "lstm",
