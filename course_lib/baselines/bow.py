@@ -1,4 +1,4 @@
-"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of chapter 9 (classification).
+"""Bag-of-words logistic regression for sentiment, in NumPy: the baseline of the chapter *Sequence classification*.
 
 Chinese has no spaces between words, so the "words" are character n-grams (by default characters and
 character bigrams): '质量很好' -> 质, 量, 很, 好, 质量, 量很, 很好. A review becomes the vector of its
@@ -43,13 +43,20 @@ class _SparseRows:
 class BagOfWordsLogisticRegression:
     """Sentiment from a bag of character n-grams.
 
-    Inputs (constructor):
-    - orders: the n-gram orders used as features
-    - min_count: keep n-grams seen in at least this many training texts
-    - max_features: keep at most this many (the most frequent)
-    - l2: weight of the penalty l2 / 2 * ||w||^2 (the bias is not penalised)
-    - lr, epochs: full-batch Adam's step size and number of steps
-    - seed: not needed by the deterministic algorithm; kept so every baseline has one
+    Parameters
+    ----------
+    orders : tuple of int
+        the n-gram orders used as features
+    min_count : int
+        keep n-grams seen in at least this many training texts
+    max_features : int
+        keep at most this many (the most frequent)
+    l2 : float
+        weight of the penalty ``l2 / 2 * ||w||^2`` (the bias is not penalised)
+    lr, epochs : float, int
+        full-batch Adam's step size and number of steps
+    seed : int
+        not needed by the deterministic algorithm; kept so every baseline has one
     """
 
     def __init__(self, orders=(1, 2), min_count: int = 2, max_features: int = 50_000, l2: float = 1e-3,

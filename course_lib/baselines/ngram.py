@@ -1,7 +1,7 @@
 """The n-gram language model, the baseline every neural language model of the course must beat.
 
-Explained in the book's chapter 1. An n-gram model predicts a token from the n - 1 tokens before it only, with
-probabilities estimated by counting. Two ways to give unseen n-grams some probability ("smoothing"):
+Explained in the chapter *Sequences and language models*. An n-gram model predicts a token from the n - 1 tokens before
+it only, with probabilities estimated by counting. Two ways to give unseen n-grams some probability ("smoothing"):
 
 - ``"add_k"`` (additive, Laplace for k = 1):  P(w | h) = (c(h w) + k) / (c(h) + k V). Simple, and poor for
   large n: most long contexts are never seen, so the model spreads their mass evenly over all V tokens.
@@ -60,14 +60,23 @@ class _OrderCounts:
 class NGramLM:
     """An n-gram language model over integer token indices, with add-k or interpolated Kneser-Ney smoothing.
 
-    Inputs (constructor):
-    - n: order of the model (1 = unigram, 2 = bigram, ...): a token is predicted from the n - 1 tokens
-      before it
-    - vocab_size: V, the number of possible tokens (indices 0 .. V-1), e.g. ``len(vocab)``
-    - smoothing: "kneser_ney" (default) or "add_k"
-    - k: the pseudo-count of add-k smoothing
-    - discount: Kneser-Ney discount D for every order, or None to estimate D_k = n1 / (n1 + 2 n2) per order
-      (clipped to [0.1, 0.9])
+    Parameters
+    ----------
+    n : int
+        order of the model (1 = unigram, 2 = bigram, ...): a token is predicted from the n - 1 tokens
+        before it
+    vocab_size : int
+        V, the number of possible tokens (indices 0 .. V-1), e.g. ``len(vocab)``
+    smoothing : str
+        "kneser_ney" (default) or "add_k"
+    k : float
+        the pseudo-count of add-k smoothing
+    discount : float or None
+        Kneser-Ney discount D for every order, or None to estimate D_k = n1 / (n1 + 2 n2) per order
+        (clipped to [0.1, 0.9])
+
+    Notes
+    -----
 
     Use: ``NGramLM(3, len(vocab)).fit(train_ids).perplexity(test_ids)``. Token streams are 1-D integer arrays,
     e.g. from ``Vocab.encode_stream``; each token is predicted from the tokens before it in the same stream.
@@ -139,12 +148,16 @@ class NGramLM:
     def _probabilities(self, contexts: np.ndarray, words: np.ndarray) -> np.ndarray:
         """P(word | context) for M queries.
 
-        Inputs:
-        - contexts: (M, n - 1) previous tokens, oldest first; -1 marks "no token" (the start of a stream)
-        - words: (M,) the predicted tokens
+        Parameters
+        ----------
+        contexts
+            (M, n - 1) previous tokens, oldest first; -1 marks "no token" (the start of a stream)
+        words : ndarray, shape (M,)
+            the predicted tokens
 
-        Returns:
-        - probabilities: (M,)
+        Returns
+        -------
+        probabilities : ndarray, shape (M,)
         """
         if not self.orders:
             raise RuntimeError("call fit before asking for probabilities")
@@ -220,24 +233,32 @@ class NGramLM:
 
     @property
     def num_ngrams(self) -> int:
-        """Number of distinct n-grams seen in training: the size of the model's table."""
+        """The number of distinct n-grams seen in training, i.e. the size of the model's table."""
         return len(self.orders[-1].codes)
 
 
 def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4, 5),
                        smoothing: str = "kneser_ney", **kwargs) -> list[dict]:
-    """Fit one n-gram model per order and measure its held-out perplexity (chapter 1's table).
+    """Fit one n-gram model per order and measure its held-out perplexity (chapter *Sequences and language models*'s
+    table).
 
-    Inputs:
-    - train_ids, test_ids: 1-D integer token streams, (L_train,) and (L_test,)
-    - vocab_size: V
-    - orders: the values of n to try
-    - smoothing, **kwargs: passed to NGramLM
+    Parameters
+    ----------
+    train_ids, test_ids : ndarray, shapes (L_train,) and (L_test,)
+        1-D integer token streams
+    vocab_size
+        V
+    orders
+        the values of n to try
+    smoothing, **kwargs
+        passed to NGramLM
 
-    Returns:
-    - rows: one dict per order with keys "n", "perplexity" (on test_ids), "train_perplexity",
-      "num_contexts" (distinct (n-1)-token contexts seen in training), "num_ngrams" (distinct n-grams seen)
-      and "possible_contexts" (V ** (n - 1), how many contexts there could be)
+    Returns
+    -------
+    rows
+        one dict per order with keys "n", "perplexity" (on test_ids), "train_perplexity",
+        "num_contexts" (distinct (n-1)-token contexts seen in training), "num_ngrams" (distinct n-grams seen)
+        and "possible_contexts" (V ** (n - 1), how many contexts there could be)
     """
     rows = []
     for n in orders:

@@ -1,4 +1,5 @@
-"""The most-frequent-tag part-of-speech tagger: the baseline of the sequence-labelling chapter (chapter 8).
+"""The most-frequent-tag part-of-speech tagger: the baseline of the sequence-labelling chapter (chapter *Sequence
+labelling*).
 
 Each word gets the tag it carried most often in the training sentences, whatever its neighbours. A word never
 seen in training gets the tag most common among the words seen only once (rare words behave like unknown ones:
@@ -18,9 +19,12 @@ class MostFrequentTagTagger:
     Use: ``MostFrequentTagTagger().fit(train_sentences).accuracy(test_sentences)`` with sentences as sequences
     of (word, tag) pairs, e.g. from ``course_lib.data.corpora.people_daily_tagged``.
 
-    Attributes (after fit):
-    - tag_of_word: dict word -> tag
-    - unknown_tag: the tag given to unseen words
+    Attributes
+    ----------
+    tag_of_word : dict
+        word -> tag (after ``fit``)
+    unknown_tag : str
+        the tag given to unseen words (after ``fit``)
     """
 
     def __init__(self):

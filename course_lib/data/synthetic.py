@@ -1,14 +1,15 @@
 """Synthetic tasks with known answers, every generator seeded (same seed, same data, on every machine).
 
-- ``travel_request`` / ``slot_filling``  English travel requests with BIO slot labels (chapter 8). The same
+- ``travel_request`` / ``slot_filling``  English travel requests with BIO slot labels (chapter *Sequence labelling*).
+  The same
   city is the arrival city after "arrive" and the departure city after "leave"; with the cue *after* the
   city, a left-to-right RNN labelling the city has not seen the cue yet, and only a bidirectional one can
   know. ``gap`` filler words between the cue and the city make a tagger remember the cue over a chosen
   distance.
 - ``adding_problem``  the long-range memory task of Hochreiter & Schmidhuber (1997), in the form of Le et
-  al. (2015) (chapter 11): add the two numbers marked in a long sequence. Always answering 1 scores MSE 1/6.
-- ``copy_task``  remember a short symbol sequence across a long blank delay, then write it out (chapter 11).
-- ``chinese_dates``  一九九八年一月三日 -> 1998-01-03, for the encoder-decoder chapter (chapter 10).
+  al. (2015) (long-range memory): add the two numbers marked in a long sequence. Always answering 1 scores MSE 1/6.
+- ``copy_task``  remember a short symbol sequence across a long blank delay, then write it out (long-range memory).
+- ``chinese_dates``  一九九八年一月三日 -> 1998-01-03, for the encoder-decoder chapter (chapter *Encoder–decoder*).
 - ``LSTM_CELL_EXAMPLE_INPUTS``  the hand-wired LSTM memory cell example of the lecture (chapter 5).
 """
 
@@ -48,20 +49,31 @@ def travel_request(city: str, cue: str, date: str | None = None, cue_position: s
                    fillers: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
     """Build one labelled travel request, deterministically.
 
-    Inputs:
-    - city: a city name, one or more words (e.g. "new york")
-    - cue: "arrive" (the city is the arrival city) or "leave" (the departure city)
-    - date: e.g. "november second" or None; templates with a date need one
-    - cue_position: "before" (the cue word comes before the city) or "after"
-    - template: index into ``TEMPLATES[cue_position]``
-    - opening: words at the start of "before" templates, e.g. "i want to"
-    - fillers: words (label O) put between the cue and the city: right before the city when the cue comes
-      before it ("arrive in sunny old taipei"), right after the city when the cue comes after it ("taipei
-      sunny old is where i arrive"). Empty (the default): no filler
+    Parameters
+    ----------
+    city
+        a city name, one or more words (e.g. "new york")
+    cue
+        "arrive" (the city is the arrival city) or "leave" (the departure city)
+    date
+        e.g. "november second" or None; templates with a date need one
+    cue_position
+        "before" (the cue word comes before the city) or "after"
+    template
+        index into ``TEMPLATES[cue_position]``
+    opening
+        words at the start of "before" templates, e.g. "i want to"
+    fillers
+        words (label O) put between the cue and the city: right before the city when the cue comes
+        before it ("arrive in sunny old taipei"), right after the city when the cue comes after it ("taipei
+        sunny old is where i arrive"). Empty (the default): no filler
 
-    Returns a tuple of:
-    - tokens: list of lower-case words
-    - labels: list of BIO labels from ``SLOT_LABELS``, one per token
+    Returns
+    -------
+    tokens
+        list of lower-case words
+    labels
+        list of BIO labels from ``SLOT_LABELS``, one per token
     """
     if cue not in CUES:
         raise ValueError(f"cue must be one of {CUES}, got {cue!r}")
@@ -98,15 +110,22 @@ def _append_others(tokens: list[str], labels: list[str], words) -> None:
 def slot_filling(num_examples: int, cue_position: str = "before", seed: int = 0, gap: int = 0) -> list[tuple]:
     """Random labelled travel requests (see ``travel_request``); arrive and leave are equally likely.
 
-    Inputs:
-    - num_examples: M
-    - cue_position: "before", "after", or "mixed" (each example picks one at random)
-    - seed: seed of the generator
-    - gap: number of filler words, drawn at random from ``FILLERS``, between the cue and the city of every
-      request. With 0 (the default) the generator draws exactly what it drew before ``gap`` existed
+    Parameters
+    ----------
+    num_examples
+        M
+    cue_position
+        "before", "after", or "mixed" (each example picks one at random)
+    seed
+        seed of the generator
+    gap
+        number of filler words, drawn at random from ``FILLERS``, between the cue and the city of every
+        request. With 0 (the default) the generator draws exactly what it drew before ``gap`` existed
 
-    Returns:
-    - examples: list of M pairs (tokens, labels), both lists of strings of equal length
+    Returns
+    -------
+    examples
+        list of M pairs (tokens, labels), both lists of strings of equal length
     """
     if gap < 0:
         raise ValueError(f"gap must be a number of words, 0 or more, got {gap}")
@@ -135,14 +154,21 @@ def adding_problem(num_examples: int, seq_len: int, seed: int = 0) -> tuple[np.n
     constant 1 (the mean of the target) gives a mean squared error of Var(U1 + U2) = 2/12 = 1/6: a model
     must beat that to show it remembers anything.
 
-    Inputs:
-    - num_examples: N
-    - seq_len: T, the sequence length (at least 2)
-    - seed: seed of the generator
+    Parameters
+    ----------
+    num_examples
+        N
+    seq_len
+        T, the sequence length (at least 2)
+    seed
+        seed of the generator
 
-    Returns a tuple of:
-    - X: (N, T, 2) float64 inputs, X[..., 0] the values, X[..., 1] the markers
-    - y: (N,) float64 targets
+    Returns
+    -------
+    X : ndarray, shape (N, T, 2), float64
+        inputs, X[..., 0] the values, X[..., 1] the markers
+    y : ndarray, shape (N,), float64
+        targets
     """
     rng = np.random.default_rng(seed)
     half = seq_len // 2
@@ -177,16 +203,25 @@ def copy_task(num_examples: int, seq_len: int = 10, delay: int = 20, num_symbols
     A model that outputs blanks and then guesses uniformly has cross-entropy S log(K) / (2S + D) per step
     (``copy_task_baseline_cross_entropy``).
 
-    Inputs:
-    - num_examples: N
-    - seq_len: S, the number of symbols to remember
-    - delay: D (at least 1), steps between the last symbol and the first one to write
-    - num_symbols: K
-    - seed: seed of the generator
+    Parameters
+    ----------
+    num_examples
+        N
+    seq_len
+        S, the number of symbols to remember
+    delay
+        D (at least 1), steps between the last symbol and the first one to write
+    num_symbols
+        K
+    seed
+        seed of the generator
 
-    Returns a tuple of:
-    - X: (N, 2S + D) int64 inputs
-    - Y: (N, 2S + D) int64 targets, one per step
+    Returns
+    -------
+    X : ndarray, shape (N, 2S + D), int64
+        inputs
+    Y : ndarray, shape (N, 2S + D), int64
+        targets, one per step
     """
     if delay < 1:
         raise ValueError("delay must be at least 1 (the delimiter takes one step)")
@@ -230,14 +265,20 @@ def chinese_dates(num_examples: int, seed: int = 0, first_year: int = 1900,
                   last_year: int = 2099) -> list[tuple[str, str]]:
     """Random valid calendar dates as (Chinese numerals, ISO digits) pairs.
 
-    Inputs:
-    - num_examples: M
-    - seed: seed of the generator
-    - first_year, last_year: the range of years, both included
+    Parameters
+    ----------
+    num_examples
+        M
+    seed
+        seed of the generator
+    first_year, last_year
+        the range of years, both included
 
-    Returns:
-    - pairs: list of M (source, target) strings, e.g. ('一九九八年一月三日', '1998-01-03'). Sources have 8
-      to 12 characters, targets always 10.
+    Returns
+    -------
+    pairs
+        list of M (source, target) strings, e.g. ('一九九八年一月三日', '1998-01-03'). Sources have 8
+        to 12 characters, targets always 10.
     """
     rng = np.random.default_rng(seed)
     first = datetime.date(first_year, 1, 1).toordinal()
@@ -261,11 +302,15 @@ LSTM_CELL_EXAMPLE_OUTPUTS = np.array([0, 0, 0, 7, 0], dtype=float)
 def memory_cell_reference(inputs) -> np.ndarray:
     """What the hand-wired memory cell is meant to compute, written as plain rules (no gates, no weights).
 
-    Inputs:
-    - inputs: (T, 3) rows (x1, x2, x3)
+    Parameters
+    ----------
+    inputs : ndarray, shape (T, 3)
+        rows (x1, x2, x3)
 
-    Returns:
-    - outputs: (T,) the memory's content at steps with x3 = 1, else 0
+    Returns
+    -------
+    outputs : ndarray, shape (T,)
+        the memory's content at steps with x3 = 1, else 0
     """
     memory = 0.0
     outputs = []

@@ -1,8 +1,8 @@
 """A vocabulary: the table between tokens (characters, words, tags) and the integer indices a model sees.
 
-Explained in the book's chapter 1 (1-of-N encoding, the "other" bucket ``<unk>``) and used by every chapter
-that trains on text. Index order is fixed and reproducible: the reserved tokens first, then the kept tokens by
-decreasing count, ties broken by the token itself, so the same corpus always gives the same indices.
+Explained in the chapter *Sequences and language models* (1-of-N encoding, the "other" bucket ``<unk>``) and used by
+every chapter that trains on text. Index order is fixed and reproducible: the reserved tokens first, then the kept
+tokens by decreasing count, ties broken by the token itself, so the same corpus always gives the same indices.
 """
 
 from __future__ import annotations
@@ -21,20 +21,30 @@ RESERVED_TOKENS = (PAD, UNK, BOS, EOS)
 class Vocab:
     """Tokens <-> indices, built from a token stream with a minimum frequency.
 
-    Inputs (constructor):
-    - tokens: an iterable of tokens (any strings), e.g. ``list("人民日报")`` or a list of words
-    - min_freq: tokens seen fewer times than this are left out and encoded as ``<unk>``
-    - max_size: keep at most this many non-reserved tokens (the most frequent), or None for no limit
-    - reserved: tokens that get the first indices whatever their counts. The default gives
-      ``<pad>`` = 0 (padding of short sequences in a batch), ``<unk>`` = 1 (unknown or rare token),
-      ``<bos>`` = 2 (beginning of sequence), ``<eos>`` = 3 (end of sequence). A tag vocabulary may want only
-      ``(PAD,)``; without ``<unk>``, encoding an unknown token raises KeyError.
+    Parameters
+    ----------
+    tokens : iterable of str
+        the tokens (any strings), e.g. ``list("人民日报")`` or a list of words
+    min_freq : int
+        tokens seen fewer times than this are left out and encoded as ``<unk>``
+    max_size : int or None
+        keep at most this many non-reserved tokens (the most frequent), or None for no limit
+    reserved : sequence of str
+        tokens that get the first indices whatever their counts. The default gives
+        ``<pad>`` = 0 (padding of short sequences in a batch), ``<unk>`` = 1 (unknown or rare token),
+        ``<bos>`` = 2 (beginning of sequence), ``<eos>`` = 3 (end of sequence). A tag vocabulary may want only
+        ``(PAD,)``; without ``<unk>``, encoding an unknown token raises KeyError.
 
-    Attributes:
-    - index_to_token: list of tokens, position = index
-    - token_to_index: dict token -> index
-    - counts: collections.Counter of every token seen while building (also the ones left out)
-    - pad_index, unk_index, bos_index, eos_index: indices of the reserved tokens, or None when not reserved
+    Attributes
+    ----------
+    index_to_token : list of str
+        list of tokens, position = index
+    token_to_index : dict
+        token -> index
+    counts : Counter
+        every token seen while building (also the ones left out)
+    pad_index, unk_index, bos_index, eos_index : int or None
+        indices of the reserved tokens, or None when not reserved
     """
 
     def __init__(self, tokens: Iterable[str] = (), min_freq: int = 1, max_size: int | None = None,
@@ -106,12 +116,17 @@ class Vocab:
     def encode_stream(self, sequences: Iterable[Iterable[str]], eos: bool = True) -> np.ndarray:
         """Concatenate encoded sequences into one stream for a language model, each followed by ``<eos>``.
 
-        Inputs:
-        - sequences: e.g. sentences as strings of characters
-        - eos: append the ``<eos>`` index after every sequence, so the model also learns where sentences end
+        Parameters
+        ----------
+        sequences
+            e.g. sentences as strings of characters
+        eos
+            append the ``<eos>`` index after every sequence, so the model also learns where sentences end
 
-        Returns:
-        - stream: int64 array, (sum of lengths [+ number of sequences],)
+        Returns
+        -------
+        stream
+            int64 array, (sum of lengths [+ number of sequences],)
         """
         if eos and self.eos_index is None:
             raise ValueError(f"this vocabulary has no {EOS} token; pass eos=False")

@@ -1,4 +1,4 @@
-"""Every layer of the course in pure NumPy, forward and backward (the API contract of DESIGN §3).
+"""Every layer of the course in pure NumPy, forward and backward (see the API reference page).
 
 Each ``*_forward`` returns its output(s) and a ``cache``; the matching ``*_backward`` takes upstream
 gradients and that cache. Shapes are batch first: a sequence is (N, T, D), a step input (N, D), a hidden

@@ -1,6 +1,7 @@
 """Numerically stable elementwise and normalising functions: sigmoid, softmax, log_softmax.
 
-Explained in the book's chapters 4 (softmax, cross-entropy) and 5 (the sigmoid gates of the LSTM).
+Explained in the chapters *A character-level language model* (softmax, cross-entropy) and *Long short-term memory*
+(the sigmoid gates of the LSTM).
 
 Why "stable": ``1 / (1 + exp(-x))`` overflows for x < -709 in float64 (-88 in float32) and ``exp(x) /
 sum(exp(x))`` overflows for any large logit. The forms below never exponentiate a large positive number.
@@ -12,15 +13,19 @@ import numpy as np
 def sigmoid(x):
     """The logistic function 1 / (1 + exp(-x)), accurate to the last digit for every x.
 
-    For x >= 0 it computes 1 / (1 + e) and for x < 0 it computes e / (1 + e), with e = exp(-|x|) <= 1: no
+    For x >= 0 it computes 1 / (1 + e) and for x < 0 it computes e / (1 + e), with ``e = exp(-|x|) <= 1``: no
     overflow, and tiny results like sigmoid(-50) ~ 2e-22 keep their relative accuracy (so their log is
     finite).
 
-    Inputs:
-    - x: array of any shape
+    Parameters
+    ----------
+    x
+        array of any shape
 
-    Returns:
-    - s: sigmoid(x), x's shape, values in [0, 1]
+    Returns
+    -------
+    s
+        sigmoid(x), x's shape, values in [0, 1]
     """
     x = np.asarray(x)
     e = np.exp(-np.abs(x))
@@ -35,12 +40,17 @@ def gate_sigmoid(x, out=None):
     harmless for a gate, which only scales other numbers, but use ``sigmoid`` for a probability whose
     logarithm you take.
 
-    Inputs:
-    - x: array of any shape
-    - out: optional array of x's shape to write the result into (it may be x itself)
+    Parameters
+    ----------
+    x
+        array of any shape
+    out
+        optional array of x's shape to write the result into (it may be x itself)
 
-    Returns:
-    - s: sigmoid(x), x's shape
+    Returns
+    -------
+    s
+        sigmoid(x), x's shape
     """
     s = np.multiply(x, 0.5, out=out)
     np.tanh(s, out=s)
@@ -52,12 +62,17 @@ def gate_sigmoid(x, out=None):
 def softmax(x, axis=-1):
     """Softmax along ``axis``: exp(x) / sum(exp(x)), computed after subtracting the maximum (which cancels).
 
-    Inputs:
-    - x: scores, any shape, e.g. (N, C) or (N, T, C)
-    - axis: the axis that holds the classes
+    Parameters
+    ----------
+    x : ndarray, any shape, e.g. (N, C) or (N, T, C)
+        scores
+    axis
+        the axis that holds the classes
 
-    Returns:
-    - p: probabilities, x's shape, summing to 1 along ``axis``
+    Returns
+    -------
+    p
+        probabilities, x's shape, summing to 1 along ``axis``
     """
     shifted = x - np.max(x, axis=axis, keepdims=True)  # the largest entry becomes exp(0) = 1: no overflow
     p = np.exp(shifted)
@@ -70,12 +85,17 @@ def log_softmax(x, axis=-1):
 
     log softmax(x)_k = x_k - m - log(sum_j exp(x_j - m)), with m = max_j x_j.
 
-    Inputs:
-    - x: scores, any shape
-    - axis: the axis that holds the classes
+    Parameters
+    ----------
+    x
+        scores, any shape
+    axis
+        the axis that holds the classes
 
-    Returns:
-    - log_p: x's shape, every entry <= 0
+    Returns
+    -------
+    log_p
+        x's shape, every entry <= 0
     """
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

@@ -1,11 +1,11 @@
 """The gated recurrent unit (GRU) in NumPy, forward and backward, with both placements of the reset gate.
 
-Explained in the book's chapter 6. Sources: Cho et al. (2014, v3) for the GRU and its "reset before" form;
-PyTorch's ``nn.GRU`` and cuDNN for the "reset after" form.
+Explained in the chapter *Gated recurrent units*. Sources: Cho et al. (2014, v3) for the GRU and its "reset before"
+form; PyTorch's ``nn.GRU`` and cuDNN for the "reset after" form.
 
-Conventions (DESIGN §3): batch first, row vectors, gates fused in PyTorch's order r, z, n, two biases. With
+Conventions: batch first, row vectors, gates fused in PyTorch's order r, z, n, two biases. With
 x_t (N, D), Wx (D, 3H), Wh (H, 3H), bx and bh (3H,), and ``_r, _z, _n`` naming column blocks, one step
-computes
+computes::
 
     r_t = sigmoid(x_t Wx_r + bx_r + h_{t-1} Wh_r + bh_r)                  reset gate
     z_t = sigmoid(x_t Wx_z + bx_z + h_{t-1} Wh_z + bh_z)                  update gate
@@ -21,25 +21,49 @@ product each over all N*T rows after the backward loop.
 
 import numpy as np
 
+from ._shapes import check_shapes
 from .functional import gate_sigmoid as sigmoid
 
 
 def gru_step_forward(x, h_prev, Wx, Wh, bx, bh, reset_after=True):
     """One time step of a GRU.
 
-    Inputs:
-    - x: input at this step, (N, D)
-    - h_prev: previous hidden state, (N, H)
-    - Wx: input-to-gates weights, (D, 3H), column blocks r, z, n
-    - Wh: hidden-to-gates weights, (H, 3H)
-    - bx: input-side biases, (3H,)
-    - bh: hidden-side biases, (3H,)
-    - reset_after: where the reset gate acts (see the module docstring)
+    Computes ``h = z * h_prev + (1 - z) * n`` with the reset gate ``r``, update gate ``z`` and candidate ``n`` of the
+    module's equations (explained in the chapter *Gated recurrent units*).
 
-    Returns a tuple of:
-    - h: new hidden state, (N, H)
-    - cache: what gru_step_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        input at this step
+    h_prev : ndarray, shape (N, H)
+        previous hidden state
+    Wx
+        input-to-gates weights, (D, 3H), column blocks r, z, n
+    Wh : ndarray, shape (H, 3H)
+        hidden-to-gates weights
+    bx : ndarray, shape (3H,)
+        input-side biases
+    bh : ndarray, shape (3H,)
+        hidden-side biases
+    reset_after
+        where the reset gate acts (see the module docstring)
+
+    Returns
+    -------
+    h : ndarray, shape (N, H)
+        new hidden state
+    cache
+        what gru_step_backward needs
     """
+    check_shapes(
+        "gru_step_forward",
+        ("x", x, "ND", "did you pass a whole sequence instead of one step x[:, t]?"),
+        ("h_prev", h_prev, "NH", ""),
+        ("Wx", Wx, ("D", "3H"), "the three blocks r, z, n are fused into one matrix of 3H columns"),
+        ("Wh", Wh, ("H", "3H"), ""),
+        ("bx", bx, ("3H",), ""),
+        ("bh", bh, ("3H",), ""),
+    )
     h, cache = gru_forward(x[:, None, :], h_prev, Wx, Wh, bx, bh, reset_after)
     return h[:, 0], cache
 
@@ -47,17 +71,21 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh, reset_after=True):
 def gru_step_backward(dh, cache):
     """Backward pass of one GRU step.
 
-    Inputs:
-    - dh: gradient of the loss with respect to this step's h, (N, H)
-    - cache: from gru_step_forward
+    Parameters
+    ----------
+    dh : ndarray, shape (N, H)
+        gradient of the loss with respect to this step's h
+    cache
+        from gru_step_forward
 
-    Returns a tuple of:
-    - dx: (N, D)
-    - dh_prev: (N, H)
-    - dWx: (D, 3H)
-    - dWh: (H, 3H)
-    - dbx: (3H,)
-    - dbh: (3H,)
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dh_prev : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, 3H)
+    dWh : ndarray, shape (H, 3H)
+    dbx : ndarray, shape (3H,)
+    dbh : ndarray, shape (3H,)
     """
     dx, dh_prev, dWx, dWh, dbx, dbh = gru_backward(dh[:, None, :], cache)
     return dx[:, 0], dh_prev, dWx, dWh, dbx, dbh
@@ -66,16 +94,41 @@ def gru_step_backward(dh, cache):
 def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     """A GRU over a whole sequence.
 
-    Inputs:
-    - x: inputs of all steps, (N, T, D)
-    - h0: initial hidden state, (N, H)
-    - Wx: (D, 3H), Wh: (H, 3H), bx: (3H,), bh: (3H,); gate blocks r, z, n
-    - reset_after: True for PyTorch's form, False for Cho et al.'s (see the module docstring)
+    Applies ``gru_step_forward``'s equations for t = 1 .. T, starting from ``h0``.
 
-    Returns a tuple of:
-    - h: hidden states of every step, (N, T, H)
-    - cache: what gru_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, D)
+        inputs of all steps
+    h0 : ndarray, shape (N, H)
+        initial hidden state
+    Wx : ndarray, shape (D, 3H)
+        input weights, column blocks r, z, n
+    Wh : ndarray, shape (H, 3H)
+        hidden weights, same blocks
+    bx : ndarray, shape (3H,)
+        input bias, same blocks
+    bh : ndarray, shape (3H,)
+        hidden bias, same blocks
+    reset_after
+        True for PyTorch's form, False for Cho et al.'s (see the module docstring)
+
+    Returns
+    -------
+    h : ndarray, shape (N, T, H)
+        hidden states of every step
+    cache
+        what gru_backward needs
     """
+    check_shapes(
+        "gru_forward",
+        ("x", x, "NTD", "did you pass one step instead of a sequence? A sequence batch is (N, T, D)"),
+        ("h0", h0, "NH", "the initial state holds one row per sequence of the batch"),
+        ("Wx", Wx, ("D", "3H"), "the three blocks r, z, n are fused into one matrix of 3H columns"),
+        ("Wh", Wh, ("H", "3H"), ""),
+        ("bx", bx, ("3H",), ""),
+        ("bh", bh, ("3H",), ""),
+    )
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, Wx)
@@ -124,17 +177,21 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
 def gru_backward(dh, cache):
     """Backpropagation through time for gru_forward.
 
-    Inputs:
-    - dh: upstream gradients of every hidden state, (N, T, H)
-    - cache: from gru_forward
+    Parameters
+    ----------
+    dh : ndarray, shape (N, T, H)
+        upstream gradients of every hidden state
+    cache
+        from gru_forward
 
-    Returns a tuple of:
-    - dx: (N, T, D)
-    - dh0: (N, H)
-    - dWx: (D, 3H)
-    - dWh: (H, 3H)
-    - dbx: (3H,)
-    - dbh: (3H,)
+    Returns
+    -------
+    dx : ndarray, shape (N, T, D)
+    dh0 : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, 3H)
+    dWh : ndarray, shape (H, 3H)
+    dbx : ndarray, shape (3H,)
+    dbh : ndarray, shape (3H,)
     """
     x_rows, h0, Wx, Wh, gates, n_input, n_hidden, h, reset_after = cache  # time-major, see gru_forward
     T, N, H = h.shape

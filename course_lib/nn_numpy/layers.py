@@ -1,7 +1,8 @@
 """The non-recurrent layers around a recurrent network: affine (2-D and 3-D), embedding, softmax
 cross-entropy.
 
-Explained in the book's chapters 1 (embeddings) and 4 (the output layer and the loss of a language model).
+Explained in the chapters *Sequences and language models* (embeddings) and *A character-level language model*
+(the output layer and the loss of a language model).
 """
 
 import numpy as np
@@ -12,15 +13,25 @@ from .functional import log_softmax
 def affine_forward(x, W, b):
     """An affine layer ``out = x @ W + b``, applied to the last axis of a 2-D or 3-D input.
 
-    Inputs:
-    - x: (N, D) or (N, T, D), e.g. the hidden states of every step
-    - W: (D, M)
-    - b: (M,)
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        or (N, T, D), e.g. the hidden states of every step
+    W : ndarray, shape (D, M)
+    b : ndarray, shape (M,)
 
-    Returns a tuple of:
-    - out: (N, M) or (N, T, M)
-    - cache: what affine_backward needs
+    Returns
+    -------
+    out : ndarray, shape (N, M)
+        or (N, T, M)
+    cache
+        what affine_backward needs
     """
+    if x.ndim not in (2, 3) or W.ndim != 2 or x.shape[-1] != W.shape[0] or b.shape != W.shape[1:]:
+        raise ValueError(
+            f"affine_forward: x {x.shape}, W {W.shape} and b {b.shape} should be (N, D) or (N, T, D), (D, M) and (M,); "
+            "the layer maps the last axis of x (D features) to M outputs"
+        )
     out = x @ W + b
     cache = (x, W)
     return out, cache
@@ -29,14 +40,19 @@ def affine_forward(x, W, b):
 def affine_backward(dout, cache):
     """Backward pass of affine_forward.
 
-    Inputs:
-    - dout: upstream gradient, (N, M) or (N, T, M)
-    - cache: from affine_forward
+    Parameters
+    ----------
+    dout : ndarray, shape (N, M) or (N, T, M)
+        upstream gradient
+    cache
+        from affine_forward
 
-    Returns a tuple of:
-    - dx: x's shape, (N, D) or (N, T, D)
-    - dW: (D, M)
-    - db: (M,)
+    Returns
+    -------
+    dx : ndarray, shape (N, D) or (N, T, D)
+        x's shape
+    dW : ndarray, shape (D, M)
+    db : ndarray, shape (M,)
     """
     x, W = cache
     D, M = W.shape
@@ -52,14 +68,28 @@ def affine_backward(dout, cache):
 def embedding_forward(indices, E):
     """Look up the embedding vector (row of E) of every index.
 
-    Inputs:
-    - indices: integer array of any shape, e.g. (N, T), values in [0, V)
-    - E: embedding matrix, (V, D); row i is the vector of token i
+    Computes ``out[..., :] = E[indices[...]]``, the same as multiplying a one-hot vector by E.
 
-    Returns a tuple of:
-    - out: indices.shape + (D,), e.g. (N, T, D)
-    - cache: what embedding_backward needs
+    Parameters
+    ----------
+    indices
+        integer array of any shape, e.g. (N, T), values in [0, V)
+    E
+        embedding matrix, (V, D); row i is the vector of token i
+
+    Returns
+    -------
+    out : ndarray, shape (N, T, D)
+        indices.shape + (D,), e.g.
+    cache
+        what embedding_backward needs
     """
+    if E.ndim != 2 or np.asarray(indices).dtype.kind not in "iu":
+        raise ValueError(
+            f"embedding_forward: indices {np.asarray(indices).dtype} {np.shape(indices)} and E {E.shape} should be "
+            "integer token indices of any shape and a (V, D) matrix; did you pass one-hot vectors or floats instead "
+            "of indices?"
+        )
     out = E[indices]
     cache = (indices, E.shape)
     return out, cache
@@ -68,12 +98,16 @@ def embedding_forward(indices, E):
 def embedding_backward(dout, cache):
     """Backward pass of embedding_forward: row v of dE sums the gradients of every position that looked up v.
 
-    Inputs:
-    - dout: upstream gradient, indices.shape + (D,)
-    - cache: from embedding_forward
+    Parameters
+    ----------
+    dout : ndarray, shape (D,)
+        upstream gradient, indices.shape +
+    cache
+        from embedding_forward
 
-    Returns:
-    - dE: (V, D)
+    Returns
+    -------
+    dE : ndarray, shape (V, D)
     """
     indices, (V, D) = cache
     dE = np.zeros((V, D), dtype=dout.dtype)
@@ -90,15 +124,22 @@ def softmax_cross_entropy(logits, y, mask=None):
     token, and the loss equals ``torch.nn.functional.cross_entropy`` with reduction "mean" (and
     ``ignore_index`` for masked positions).
 
-    Inputs:
-    - logits: unnormalised scores, (N, C) or (N, T, C)
-    - y: correct classes, integers in [0, C), (N,) or (N, T)
-    - mask: optional, y's shape; 1/True for positions that count, 0/False for padding. Fractional weights are
-      allowed (the loss is then the weighted mean).
+    Parameters
+    ----------
+    logits : ndarray, shape (N, C) or (N, T, C)
+        unnormalised scores
+    y : ndarray, shape (N,) or (N, T)
+        correct classes, integers in [0, C)
+    mask
+        optional, y's shape; 1/True for positions that count, 0/False for padding. Fractional weights are
+        allowed (the loss is then the weighted mean).
 
-    Returns a tuple of:
-    - loss: a float
-    - dlogits: gradient of loss with respect to logits, logits' shape
+    Returns
+    -------
+    loss
+        a float
+    dlogits
+        gradient of loss with respect to logits, logits' shape
     """
     C = logits.shape[-1]
     logits_rows = logits.reshape(-1, C)  # (P, C), P = N or N*T positions

@@ -1,10 +1,10 @@
 """The long short-term memory (LSTM) layer in NumPy, forward and backward.
 
-Explained in the book's chapter 5. Sources: Hochreiter & Schmidhuber (1997), with the forget gate of
+Explained in the chapter *Long short-term memory*. Sources: Hochreiter & Schmidhuber (1997), with the forget gate of
 Gers, Schmidhuber & Cummins (2000); no peephole connections, as in PyTorch's ``nn.LSTM``.
 
-Conventions (DESIGN §3): batch first, row vectors, gates fused into one matrix in PyTorch's order i, f, g, o.
-With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes
+Conventions: batch first, row vectors, gates fused into one matrix in PyTorch's order i, f, g, o.
+With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes::
 
     a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, 4H), split into four (N, H) blocks a_i, a_f, a_g, a_o
     i_t = sigmoid(a_i)                          input gate:  how much of the candidate to write
@@ -15,7 +15,7 @@ With x_t (N, D), Wx (D, 4H), Wh (H, 4H), b (4H,), one step computes
     h_t = o_t * tanh(c_t)                       hidden state
 
 Backward, with dh_t and dc_t the total gradients reaching h_t and c_t (dc_t also collects what comes back
-from step t+1 through c_{t+1} = f_{t+1} * c_t + ...):
+from step t+1 through c_{t+1} = f_{t+1} * c_t + ...)::
 
     do_t = dh_t * tanh(c_t)
     dc_t += dh_t * o_t * (1 - tanh(c_t)^2)
@@ -34,25 +34,49 @@ remain inside the loops.
 
 import numpy as np
 
+from ._shapes import check_shapes
 from .functional import gate_sigmoid as sigmoid
 
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     """One time step of an LSTM.
 
-    Inputs:
-    - x: input at this step, (N, D)
-    - h_prev: previous hidden state, (N, H)
-    - c_prev: previous cell state, (N, H)
-    - Wx: input-to-gates weights, (D, 4H), column blocks i, f, g, o
-    - Wh: hidden-to-gates weights, (H, 4H)
-    - b: gate biases, (4H,)
+    Computes the gates ``i, f, g, o`` from ``a = x @ Wx + h_prev @ Wh + b``, then ``c = f * c_prev + i * g`` and
+    ``h = o * tanh(c)`` (the module's equations; explained in the chapter *Long short-term memory*).
 
-    Returns a tuple of:
-    - h: new hidden state, (N, H)
-    - c: new cell state, (N, H)
-    - cache: what lstm_step_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        input at this step
+    h_prev : ndarray, shape (N, H)
+        previous hidden state
+    c_prev : ndarray, shape (N, H)
+        previous cell state
+    Wx : ndarray, shape (D, 4H)
+        input-to-gates weights, column blocks i, f, g, o
+    Wh : ndarray, shape (H, 4H)
+        hidden-to-gates weights
+    b : ndarray, shape (4H,)
+        gate biases
+
+    Returns
+    -------
+    h : ndarray, shape (N, H)
+        new hidden state
+    c : ndarray, shape (N, H)
+        new cell state
+    cache
+        what lstm_step_backward needs
     """
+    check_shapes(
+        "lstm_step_forward",
+        ("x", x, "ND", "did you pass a whole sequence instead of one step x[:, t]?"),
+        ("h_prev", h_prev, "NH", ""),
+        ("c_prev", c_prev, "NH", ""),
+        ("Wx", Wx, ("D", "4H"), "the four gates i, f, g, o are fused into one matrix of 4H columns"),
+        ("Wh", Wh, ("H", "4H"), ""),
+        ("b", b, ("4H",), ""),
+    )
     H = h_prev.shape[1]
     a = x @ Wx + h_prev @ Wh + b  # a = x Wx + h_prev Wh + b, (N, 4H)
     i = sigmoid(a[:, :H])  # i = sigmoid(a_i)
@@ -69,18 +93,23 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
 def lstm_step_backward(dh, dc, cache):
     """Backward pass of one LSTM step.
 
-    Inputs:
-    - dh: gradient of the loss with respect to this step's h, (N, H)
-    - dc: gradient with respect to this step's c from elsewhere (e.g. the next step), (N, H)
-    - cache: from lstm_step_forward
+    Parameters
+    ----------
+    dh : ndarray, shape (N, H)
+        gradient of the loss with respect to this step's h
+    dc : ndarray, shape (N, H)
+        gradient with respect to this step's c from elsewhere (e.g. the next step)
+    cache
+        from lstm_step_forward
 
-    Returns a tuple of:
-    - dx: (N, D)
-    - dh_prev: (N, H)
-    - dc_prev: (N, H)
-    - dWx: (D, 4H)
-    - dWh: (H, 4H)
-    - db: (4H,)
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dh_prev : ndarray, shape (N, H)
+    dc_prev : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, 4H)
+    dWh : ndarray, shape (H, 4H)
+    db : ndarray, shape (4H,)
     """
     x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
     do = dh * tanh_c  # h = o * tanh(c)
@@ -103,17 +132,41 @@ def lstm_step_backward(dh, dc, cache):
 def lstm_forward(x, h0, c0, Wx, Wh, b):
     """An LSTM over a whole sequence.
 
-    Inputs:
-    - x: inputs of all steps, (N, T, D)
-    - h0: initial hidden state, (N, H)
-    - c0: initial cell state, (N, H)
-    - Wx: (D, 4H), Wh: (H, 4H), b: (4H,); gate blocks i, f, g, o
+    Applies ``lstm_step_forward``'s equations for t = 1 .. T, starting from ``h0`` and ``c0``.
 
-    Returns a tuple of:
-    - h: hidden states of every step, (N, T, H)
-    - c: cell states of every step, (N, T, H)
-    - cache: what lstm_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, D)
+        inputs of all steps
+    h0 : ndarray, shape (N, H)
+        initial hidden state
+    c0 : ndarray, shape (N, H)
+        initial cell state
+    Wx : ndarray, shape (D, 4H)
+        input-to-gates weights, column blocks i, f, g, o
+    Wh : ndarray, shape (H, 4H)
+        hidden-to-gates weights, same blocks
+    b : ndarray, shape (4H,)
+        gate biases, same blocks
+
+    Returns
+    -------
+    h : ndarray, shape (N, T, H)
+        hidden states of every step
+    c : ndarray, shape (N, T, H)
+        cell states of every step
+    cache
+        what lstm_backward needs
     """
+    check_shapes(
+        "lstm_forward",
+        ("x", x, "NTD", "did you pass one step instead of a sequence? A sequence batch is (N, T, D)"),
+        ("h0", h0, "NH", "the initial state holds one row per sequence of the batch"),
+        ("c0", c0, "NH", ""),
+        ("Wx", Wx, ("D", "4H"), "the four gates i, f, g, o are fused into one matrix of 4H columns"),
+        ("Wh", Wh, ("H", "4H"), ""),
+        ("b", b, ("4H",), ""),
+    )
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, c0, Wx)
@@ -154,19 +207,24 @@ def _batch_first(time_major):
 def lstm_backward(dh, cache, dc_last=None):
     """Backpropagation through time for lstm_forward.
 
-    Inputs:
-    - dh: upstream gradients of every hidden state, (N, T, H)
-    - cache: from lstm_forward
-    - dc_last: optional gradient of the loss with respect to the last cell state c_T, (N, H), for when c_T is
-      used further (e.g. handed to a decoder); None means zero. The cell states of earlier steps are internal.
+    Parameters
+    ----------
+    dh : ndarray, shape (N, T, H)
+        upstream gradients of every hidden state
+    cache
+        from lstm_forward
+    dc_last : ndarray, shape (N, H), optional
+        gradient of the loss with respect to the last cell state c_T, for when c_T is
+        used further (e.g. handed to a decoder); None means zero. The cell states of earlier steps are internal.
 
-    Returns a tuple of:
-    - dx: (N, T, D)
-    - dh0: (N, H)
-    - dc0: (N, H)
-    - dWx: (D, 4H)
-    - dWh: (H, 4H)
-    - db: (4H,)
+    Returns
+    -------
+    dx : ndarray, shape (N, T, D)
+    dh0 : ndarray, shape (N, H)
+    dc0 : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, 4H)
+    dWh : ndarray, shape (H, 4H)
+    db : ndarray, shape (4H,)
     """
     x_rows, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache  # time-major, see lstm_forward
     T, N, H = h.shape

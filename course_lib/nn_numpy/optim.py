@@ -1,6 +1,7 @@
 """Optimisers and gradient clipping for NumPy parameter dicts.
 
-Explained in the book's chapters 3 (clipping by global norm, against exploding gradients) and 4 (training).
+Explained in the chapters *Backpropagation through time* (clipping by global norm, against exploding gradients)
+and *A character-level language model* (training).
 
 Parameters and gradients are dicts with the same keys, name -> ndarray; ``step`` updates the parameter arrays
 in place, so every reference to them (a model, a cache) sees the new values. The update rules are PyTorch's
@@ -20,10 +21,15 @@ class SGD:
 
     def __init__(self, params, lr=0.1, momentum=0.0):
         """
-        Inputs:
-        - params: dict name -> ndarray, updated in place by step()
-        - lr: learning rate
-        - momentum: in [0, 1)
+
+        Parameters
+        ----------
+        params
+            dict name -> ndarray, updated in place by step()
+        lr
+            learning rate
+        momentum
+            in [0, 1)
         """
         self.params = params
         self.lr = lr
@@ -53,11 +59,17 @@ class Adam:
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         """
-        Inputs:
-        - params: dict name -> ndarray, updated in place by step()
-        - lr: learning rate
-        - betas: decay rates (b1, b2) of the two running averages
-        - eps: keeps the denominator away from zero
+
+        Parameters
+        ----------
+        params
+            dict name -> ndarray, updated in place by step()
+        lr
+            learning rate
+        betas
+            decay rates (b1, b2) of the two running averages
+        eps
+            keeps the denominator away from zero
         """
         self.params = params
         self.lr = lr
@@ -89,12 +101,17 @@ def clip_grad_norm(grads, max_norm):
     direction of the update and only shortens it. As in ``torch.nn.utils.clip_grad_norm_``, the factor is
     max_norm / (norm + 1e-6), applied only when it is below 1.
 
-    Inputs:
-    - grads: dict name -> ndarray (or a list of arrays), modified in place
-    - max_norm: the largest norm allowed
+    Parameters
+    ----------
+    grads
+        dict name -> ndarray (or a list of arrays), modified in place
+    max_norm
+        the largest norm allowed
 
-    Returns:
-    - norm: the global norm *before* clipping (a float), worth logging: it shows when gradients explode
+    Returns
+    -------
+    norm
+        the global norm *before* clipping (a float), worth logging: it shows when gradients explode
     """
     arrays = list(grads.values()) if isinstance(grads, dict) else list(grads)
     norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in arrays)))

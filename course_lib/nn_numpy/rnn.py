@@ -1,8 +1,8 @@
 """The vanilla (Elman) recurrent layer in NumPy, forward and backward.
 
-Explained in the book's chapter 2 (forward) and chapter 3 (backward, "backpropagation through time").
+Explained in the chapters *The recurrent neural network* (forward) and *Backpropagation through time* (backward).
 
-Conventions (DESIGN §3): batch first, row vectors. A step computes
+Conventions: batch first, row vectors. A step computes::
 
     a_t = x_t @ Wx + h_{t-1} @ Wh + b          (N, H)
     h_t = tanh(a_t)                             (N, H)
@@ -16,21 +16,42 @@ Python only over time, and ``rnn_backward`` forms dWx and dWh with one matrix pr
 
 import numpy as np
 
+from ._shapes import check_shapes
+
 
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
     """One time step of a tanh RNN.
 
-    Inputs:
-    - x: input at this step, (N, D)
-    - h_prev: hidden state of the previous step, (N, H)
-    - Wx: input-to-hidden weights, (D, H)
-    - Wh: hidden-to-hidden weights, (H, H)
-    - b: bias, (H,)
+    Computes ``h = tanh(x @ Wx + h_prev @ Wh + b)``, the recurrence of the chapter *The recurrent neural network*.
 
-    Returns a tuple of:
-    - h: the new hidden state, (N, H)
-    - cache: what rnn_step_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        input at this step
+    h_prev : ndarray, shape (N, H)
+        hidden state of the previous step
+    Wx : ndarray, shape (D, H)
+        input-to-hidden weights
+    Wh : ndarray, shape (H, H)
+        hidden-to-hidden weights
+    b : ndarray, shape (H,)
+        bias
+
+    Returns
+    -------
+    h : ndarray, shape (N, H)
+        the new hidden state
+    cache
+        what rnn_step_backward needs
     """
+    check_shapes(
+        "rnn_step_forward",
+        ("x", x, "ND", "did you pass a whole sequence instead of one step x[:, t]?"),
+        ("h_prev", h_prev, "NH", ""),
+        ("Wx", Wx, "DH", "the weights are (inputs, outputs): did you pass a transposed matrix?"),
+        ("Wh", Wh, "HH", ""),
+        ("b", b, "H", ""),
+    )
     h = np.tanh(x @ Wx + h_prev @ Wh + b)
     cache = (x, h_prev, Wx, Wh, h)
     return h, cache
@@ -39,16 +60,20 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
 def rnn_step_backward(dh, cache):
     """Backward pass of one RNN step.
 
-    Inputs:
-    - dh: gradient of the loss with respect to this step's hidden state h, (N, H)
-    - cache: from rnn_step_forward
+    Parameters
+    ----------
+    dh : ndarray, shape (N, H)
+        gradient of the loss with respect to this step's hidden state h
+    cache
+        from rnn_step_forward
 
-    Returns a tuple of:
-    - dx: (N, D)
-    - dh_prev: (N, H)
-    - dWx: (D, H)
-    - dWh: (H, H)
-    - db: (H,)
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dh_prev : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, H)
+    dWh : ndarray, shape (H, H)
+    db : ndarray, shape (H,)
     """
     x, h_prev, Wx, Wh, h = cache
     da = dh * (1.0 - h * h)  # tanh'(a) = 1 - tanh(a)^2 = 1 - h^2
@@ -63,15 +88,36 @@ def rnn_step_backward(dh, cache):
 def rnn_forward(x, h0, Wx, Wh, b):
     """A tanh RNN over a whole sequence.
 
-    Inputs:
-    - x: inputs of all steps, (N, T, D)
-    - h0: initial hidden state, (N, H)
-    - Wx: (D, H), Wh: (H, H), b: (H,)
+    Computes ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)`` for t = 1 .. T, starting from ``h0``.
 
-    Returns a tuple of:
-    - h: hidden states of every step, (N, T, H); h[:, t] is h_{t+1} in the book's 1-based notation
-    - cache: what rnn_backward needs
+    Parameters
+    ----------
+    x : ndarray, shape (N, T, D)
+        inputs of all steps
+    h0 : ndarray, shape (N, H)
+        initial hidden state
+    Wx : ndarray, shape (D, H)
+        input-to-hidden weights
+    Wh : ndarray, shape (H, H)
+        hidden-to-hidden weights
+    b : ndarray, shape (H,)
+        bias
+
+    Returns
+    -------
+    h
+        hidden states of every step, (N, T, H); h[:, t] is h_{t+1} in the book's 1-based notation
+    cache
+        what rnn_backward needs
     """
+    check_shapes(
+        "rnn_forward",
+        ("x", x, "NTD", "did you pass one step instead of a sequence? A sequence batch is (N, T, D)"),
+        ("h0", h0, "NH", "the initial state holds one row per sequence of the batch"),
+        ("Wx", Wx, "DH", "the weights are (inputs, outputs): did you pass a transposed matrix?"),
+        ("Wh", Wh, "HH", ""),
+        ("b", b, "H", ""),
+    )
     N, T, D = x.shape
     H = h0.shape[1]
     # The input part of every step at once: one (N*T, D) @ (D, H) product instead of T small ones.
@@ -88,21 +134,29 @@ def rnn_forward(x, h0, Wx, Wh, b):
 def rnn_backward(dh, cache):
     """Backpropagation through time for rnn_forward.
 
-    Inputs:
-    - dh: upstream gradients of every hidden state, (N, T, H) (the loss may depend on each h_t directly)
-    - cache: from rnn_forward
+    With ``da_t = (dh_t + da_{t+1} @ Wh.T) * (1 - h_t**2)``: ``dx_t = da_t @ Wx.T``, ``dWx = sum_t x_t.T @ da_t``,
+    ``dWh = sum_t h_{t-1}.T @ da_t``, ``db = sum_t sum_n da_t``;
+    explained in the chapter *Backpropagation through time*.
 
-    Returns a tuple of:
-    - dx: (N, T, D)
-    - dh0: (N, H)
-    - dWx: (D, H)
-    - dWh: (H, H)
-    - db: (H,)
+    Parameters
+    ----------
+    dh
+        upstream gradients of every hidden state, (N, T, H) (the loss may depend on each h_t directly)
+    cache
+        from rnn_forward
+
+    Returns
+    -------
+    dx : ndarray, shape (N, T, D)
+    dh0 : ndarray, shape (N, H)
+    dWx : ndarray, shape (D, H)
+    dWh : ndarray, shape (H, H)
+    db : ndarray, shape (H,)
     """
     x, h0, Wx, Wh, h = cache
     N, T, D = x.shape
     H = h0.shape[1]
-    da = np.empty_like(h)  # da[:, t] = dL/da_t, the error term delta_t of chapter 3
+    da = np.empty_like(h)  # da[:, t] = dL/da_t, the error term delta_t of the chapter *Backpropagation through time*
     dh_next = np.zeros_like(h0)  # gradient reaching h_t from step t+1 through Wh
     for t in reversed(range(T)):
         dh_t = dh[:, t] + dh_next

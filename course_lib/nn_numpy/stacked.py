@@ -1,6 +1,6 @@
 """Deep (stacked) and bidirectional recurrent networks in NumPy, for all three cells, forward and backward.
 
-Explained in the book's chapter 7.
+Explained in the chapter *Deep and bidirectional RNNs*.
 
 A network is described by its parameter dict, with PyTorch's names (the same dict that
 ``course_lib.nn_torch.convert`` exchanges with ``nn.RNN/LSTM/GRU``):
@@ -9,7 +9,7 @@ A network is described by its parameter dict, with PyTorch's names (the same dic
 - ``"Wx_l0_reverse"``, ... for layer 0 read backward in time (present only in a bidirectional network),
 - ``"Wx_l1"``, ... for layer 1, which reads the layer below's output, and so on.
 
-A one-layer unidirectional network may use the plain names ``"Wx"``, ``"Wh"``, ... of DESIGN §3.
+A one-layer unidirectional network may use the plain names ``"Wx"``, ``"Wh"``, ... of ``rnn_forward``.
 
 Layer l, direction d is an ordinary ``rnn_forward``, ``lstm_forward`` or ``gru_forward``. The backward
 direction runs on the time-reversed sequence; its outputs are reversed once more before the two directions are
@@ -60,16 +60,25 @@ def layer_params(params, cell, layer=0, direction=0):
 def init_params(cell, input_size, hidden_size, num_layers=1, bidirectional=False, seed=0, dtype=np.float64):
     """Random parameters, uniform in (-1/sqrt(H), 1/sqrt(H)) as PyTorch initialises its recurrent layers.
 
-    Inputs:
-    - cell: "rnn", "lstm" or "gru"
-    - input_size: D, the features of x
-    - hidden_size: H
-    - num_layers, bidirectional: the shape of the network
-    - seed: for np.random.default_rng
-    - dtype: of the arrays
+    Parameters
+    ----------
+    cell
+        "rnn", "lstm" or "gru"
+    input_size
+        D, the features of x
+    hidden_size
+        H
+    num_layers, bidirectional
+        the shape of the network
+    seed
+        for np.random.default_rng
+    dtype
+        of the arrays
 
-    Returns:
-    - params: dict name -> array; plain names for one unidirectional layer, PyTorch's suffixed names otherwise
+    Returns
+    -------
+    params
+        dict name -> array; plain names for one unidirectional layer, PyTorch's suffixed names otherwise
     """
     rng = np.random.default_rng(seed)
     G = NUM_GATES[cell] * hidden_size
@@ -115,18 +124,28 @@ def _cell_backward(cell, dh, cache, dc_last):
 def stacked_forward(cell, x, params, state0=None, reset_after=True):
     """A stack of recurrent layers, each unidirectional or bidirectional, over whole sequences.
 
-    Inputs:
-    - cell: "rnn", "lstm" or "gru"
-    - x: inputs, (N, T, D)
-    - params: parameter dict (module docstring); its keys decide num_layers L and num_directions K
-    - state0: initial states, as PyTorch takes them: h0 (L*K, N, H), or for the LSTM a pair (h0, c0);
-      zeros if None
-    - reset_after: the GRU's reset placement (ignored by the other cells)
+    Parameters
+    ----------
+    cell
+        "rnn", "lstm" or "gru"
+    x : ndarray, shape (N, T, D)
+        inputs
+    params
+        parameter dict (module docstring); its keys decide num_layers L and num_directions K
+    state0
+        initial states, as PyTorch takes them: h0 (L*K, N, H), or for the LSTM a pair (h0, c0);
+        zeros if None
+    reset_after
+        the GRU's reset placement (ignored by the other cells)
 
-    Returns a tuple of:
-    - output: the top layer's hidden states, (N, T, K*H), both directions concatenated at each step
-    - final: every layer's and direction's last state: h_n (L*K, N, H), or for the LSTM (h_n, c_n)
-    - cache: what stacked_backward needs
+    Returns
+    -------
+    output
+        the top layer's hidden states, (N, T, K*H), both directions concatenated at each step
+    final : ndarray, shape (h_n, c_n)
+        every layer's and direction's last state: h_n (L*K, N, H), or for the LSTM
+    cache
+        what stacked_backward needs
     """
     num_layers, num_directions = network_shape(params)
     N, T, _ = x.shape
@@ -161,16 +180,23 @@ def stacked_forward(cell, x, params, state0=None, reset_after=True):
 def stacked_backward(doutput, cache, dfinal=None):
     """Backward pass of stacked_forward.
 
-    Inputs:
-    - doutput: upstream gradient of output, (N, T, K*H)
-    - cache: from stacked_forward
-    - dfinal: optional upstream gradient of ``final``: dh_n (L*K, N, H), or for the LSTM (dh_n, dc_n);
-      None means zero
+    Parameters
+    ----------
+    doutput : ndarray, shape (N, T, K*H)
+        upstream gradient of output
+    cache
+        from stacked_forward
+    dfinal
+        optional upstream gradient of ``final``: dh_n (L*K, N, H), or for the LSTM (dh_n, dc_n);
+        None means zero
 
-    Returns a tuple of:
-    - dx: (N, T, D)
-    - dstate0: gradient of state0: dh0 (L*K, N, H), or for the LSTM (dh0, dc0)
-    - grads: dict with the keys of params, each gradient of its parameter's shape
+    Returns
+    -------
+    dx : ndarray, shape (N, T, D)
+    dstate0 : ndarray, shape (dh0, dc0)
+        gradient of state0: dh0 (L*K, N, H), or for the LSTM
+    grads
+        dict with the keys of params, each gradient of its parameter's shape
     """
     cell, num_layers, num_directions, H, caches, params = cache
     dh_n, dc_n = dfinal if (cell == "lstm" and dfinal is not None) else (dfinal, None)

@@ -1,9 +1,9 @@
 """Copy weights between NumPy parameter dicts, the scratch modules and ``torch.nn.RNN/LSTM/GRU``.
 
-Explained in the book's chapters 2 (RNN), 5 (LSTM) and 6 (GRU): once the weights are the same, the three
-versions of a cell must compute the same numbers, and the chapters check that they do.
+Explained in the chapters *The recurrent neural network*, *Long short-term memory* and *Gated recurrent units*: once the
+weights are the same, the three versions of a cell must compute the same numbers, and the chapters check that they do.
 
-**The NumPy parameter dict.** For one unidirectional layer it holds the arrays of DESIGN §3 under their names:
+**The NumPy parameter dict.** For one unidirectional layer it holds the NumPy arrays under their names:
 ``{"Wx", "Wh", "b"}`` for the RNN and the LSTM, ``{"Wx", "Wh", "bx", "bh"}`` for the GRU. For several layers
 or two directions every name gets PyTorch's suffix: ``"Wx_l0"``, ``"Wx_l0_reverse"``, ``"Wx_l1"``, ... (see
 ``param_key``). The scratch modules hold exactly these arrays, so copying to and from them changes nothing.
@@ -75,13 +75,18 @@ def _to_array(tensor):
 def torch_to_numpy(module, grad=False):
     """The NumPy parameter dict of an ``nn.RNN/LSTM/GRU`` or a scratch module (see the module docstring).
 
-    Inputs:
-    - module: the torch module
-    - grad: if True, convert the parameters' ``.grad`` instead of their values. The gradient of the merged
-      bias ``b = bias_ih + bias_hh`` is the gradient of either one, so it is taken from ``bias_ih``.
+    Parameters
+    ----------
+    module
+        the torch module
+    grad
+        if True, convert the parameters' ``.grad`` instead of their values. The gradient of the merged
+        bias ``b = bias_ih + bias_hh`` is the gradient of either one, so it is taken from ``bias_ih``.
 
-    Returns:
-    - params: dict name -> ndarray, in the module's dtype
+    Returns
+    -------
+    params
+        dict name -> ndarray, in the module's dtype
     """
     kind, num_layers, num_directions, plain = _layout(module)
     pick = (lambda p: p.grad) if grad else (lambda p: p)
@@ -115,13 +120,18 @@ def numpy_to_torch(params, module):
     """Copy a NumPy parameter dict into an ``nn.RNN/LSTM/GRU`` or a scratch module, in place; returns the
     module.
 
-    Inputs:
-    - params: dict name -> ndarray (see the module docstring). For a one-layer unidirectional module, the
-      plain names ("Wx", ...) and the suffixed ones ("Wx_l0", ...) are both accepted.
-    - module: the torch module; its shapes must match, its dtype and device are kept
+    Parameters
+    ----------
+    params
+        dict name -> ndarray (see the module docstring). For a one-layer unidirectional module, the
+        plain names ("Wx", ...) and the suffixed ones ("Wx_l0", ...) are both accepted.
+    module
+        the torch module; its shapes must match, its dtype and device are kept
 
-    Returns:
-    - module
+    Returns
+    -------
+    module
+        the same module, now holding the weights
     """
     kind, num_layers, num_directions, plain = _layout(module)
     if plain and "Wx" not in params:
@@ -167,8 +177,10 @@ def copy_weights(source, target):
     """Give ``target`` the weights of ``source`` (any two of nn.RNN/LSTM/GRU and the scratch modules, same
     kind).
 
-    Returns:
-    - target
+    Returns
+    -------
+    target
+        the same module, now holding the weights of ``source``
     """
     if cell_kind(source) != cell_kind(target):
         raise ValueError(f"cannot copy {cell_kind(source)} weights into a {cell_kind(target)}")

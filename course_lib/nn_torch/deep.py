@@ -1,8 +1,8 @@
 """A deep character language model whose stack can be helped to train: residual connections and layer
 normalisation between the layers.
 
-Explained in the book's chapter 7 ("A stack that is too deep"). ``torch.nn.LSTM(num_layers=L)`` feeds each
-layer's hidden states straight into the next layer. ``DeepCharLM`` builds the same stack from L one-layer
+Explained in the chapter *Deep and bidirectional RNNs* ("A stack that is too deep"). ``torch.nn.LSTM(num_layers=L)``
+feeds each layer's hidden states straight into the next layer. ``DeepCharLM`` builds the same stack from L one-layer
 ``nn.LSTM`` modules so that something can be put between them:
 
 - ``residual=True``: layer l's output is added to its input, ``u^(l) = u^(l-1) + h^(l)`` (He et al. 2016), so
@@ -26,11 +26,16 @@ from .models import _as_long, _device_of, make_recurrent
 class DeepCharLM(nn.Module):
     """Embedding -> L one-layer LSTMs (optionally residual and/or layer-normalised) -> linear.
 
-    Inputs (constructor):
-    - vocab_size V, hidden_size H (the embedding has H features too, so that every layer can be residual)
-    - num_layers L
-    - residual: add each layer's input to its output
-    - layer_norm: normalise each layer's output (after the residual sum) over its H features
+    Parameters
+    ----------
+    vocab_size, hidden_size : int
+        V and H (the embedding has H features too, so that every layer can be residual)
+    num_layers : int
+        L
+    residual : bool
+        add each layer's input to its output
+    layer_norm : bool
+        normalise each layer's output (after the residual sum) over its H features
     """
 
     def __init__(self, vocab_size: int, hidden_size: int = 64, num_layers: int = 2, residual: bool = False,

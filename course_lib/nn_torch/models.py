@@ -1,9 +1,9 @@
 """The PyTorch models of the chapters and of ``benchmarks/results.py``, built on ``torch.nn.RNN/LSTM/GRU``.
 
-- ``CharLM``             character language model (chapters 4, 5, 6, 7)
-- ``Tagger``             one label per token, uni- or bidirectional: slots, POS tags, copy task (ch. 8, 11)
+- ``CharLM``             character language model (chapters 4–7)
+- ``Tagger``             one label per token, uni- or bidirectional: slots, POS tags, copy task (chapter 8)
 - ``Classifier``         one label per sequence from the last state or the mean of the states (chapter 9)
-- ``SequenceRegressor``  one number per sequence of feature vectors: the adding problem (chapter 11)
+- ``SequenceRegressor``  one number per sequence of feature vectors: the adding problem (long-range memory)
 - ``Seq2Seq``            encoder-decoder with teacher forcing and greedy decoding (chapter 10)
 
 Every model has ``loss(batch, state=None) -> (mean_loss, num_items, state)`` that the training loop of
@@ -26,13 +26,18 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    bidirectional: bool = False, dropout: float = 0.0, forget_bias: float = 1.0) -> nn.Module:
     """A batch-first ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU``.
 
-    Inputs:
-    - cell: "rnn", "lstm" or "gru"
-    - input_size, hidden_size, num_layers, bidirectional: as in torch.nn
-    - dropout: between stacked layers (ignored for one layer)
-    - forget_bias: for the LSTM, the initial bias of the forget gate (chapter 5: starting at 1 keeps the cell
-      remembering early in training). PyTorch has two biases, b_ih and b_hh, that add up; we set b_ih's forget
-      part to forget_bias and b_hh's to 0. Gate order i, f, g, o, so the forget part is [H : 2H].
+    Parameters
+    ----------
+    cell
+        "rnn", "lstm" or "gru"
+    input_size, hidden_size, num_layers, bidirectional
+        as in torch.nn
+    dropout
+        between stacked layers (ignored for one layer)
+    forget_bias
+        for the LSTM, the initial bias of the forget gate (chapter *Long short-term memory*: starting at 1 keeps the
+        cell remembering early in training). PyTorch has two biases, b_ih and b_hh, that add up; we set b_ih's forget
+        part to forget_bias and b_hh's to 0. Gate order i, f, g, o, so the forget part is [H : 2H].
     """
     if cell not in RECURRENT_LAYERS:
         raise ValueError(f"cell must be one of {tuple(RECURRENT_LAYERS)}, got {cell!r}")
@@ -76,8 +81,9 @@ def _final_hidden(state, num_directions: int) -> torch.Tensor:
 class CharLM(nn.Module):
     """Embedding -> recurrent layer(s) -> linear: the logits of the next token at every step.
 
-    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers,
-    dropout, and bidirectional (only to show, in chapter 7, why a bidirectional language model cheats).
+    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers, dropout, and
+    bidirectional (only to show, in the chapter *Deep and bidirectional RNNs*, why a bidirectional language model
+    cheats).
     """
 
     def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256, cell: str = "lstm",

@@ -1,9 +1,10 @@
 """RNN, LSTM and GRU built from ``nn.Parameter`` and autograd: the "PyTorch from scratch" version of every
 cell.
 
-Explained in the book's chapters 2 (RNN), 5 (LSTM), 6 (GRU) and 7 (deep and bidirectional networks).
+Explained in the chapters *The recurrent neural network*, *Long short-term memory*, *Gated recurrent units* and
+*Deep and bidirectional RNNs*.
 
-The cells use the same letters, shapes and gate orders as ``course_lib.nn_numpy`` (DESIGN §3): batch first,
+The cells use the same letters, shapes and gate orders as ``course_lib.nn_numpy``: batch first,
 row vectors, ``x @ Wx + h @ Wh + b``; LSTM gates i, f, g, o; GRU gates r, z, n with ``h = z*h_prev +
 (1-z)*n``. So a NumPy parameter dict and a scratch module hold exactly the same arrays, and
 ``course_lib.nn_torch.convert`` copies them without any reshuffling (only ``torch.nn`` needs transposes and
@@ -58,12 +59,15 @@ class RNNCell(_Cell):
 
     def forward(self, x, h_prev):
         """
-        Inputs:
-        - x: (N, D)
-        - h_prev: (N, H)
 
-        Returns:
-        - h: (N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, D)
+        h_prev : ndarray, shape (N, H)
+
+        Returns
+        -------
+        h : ndarray, shape (N, H)
         """
         return torch.tanh(x @ self.Wx + h_prev @ self.Wh + self.b)
 
@@ -78,12 +82,17 @@ class LSTMCell(_Cell):
 
     def forward(self, x, state):
         """
-        Inputs:
-        - x: (N, D)
-        - state: a pair (h_prev, c_prev), each (N, H)
 
-        Returns:
-        - (h, c): the new hidden and cell states, each (N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, D)
+        state : tuple of two tensors, each of shape (N, H)
+            the pair (h_prev, c_prev)
+
+        Returns
+        -------
+        h, c : tensors, each of shape (N, H)
+            the new hidden and cell states
         """
         h_prev, c_prev = state
         a = x @ self.Wx + h_prev @ self.Wh + self.b  # (N, 4H): all four pre-activations at once
@@ -124,12 +133,15 @@ class GRUCell(_Cell):
 
     def forward(self, x, h_prev):
         """
-        Inputs:
-        - x: (N, D)
-        - h_prev: (N, H)
 
-        Returns:
-        - h: (N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, D)
+        h_prev : ndarray, shape (N, H)
+
+        Returns
+        -------
+        h : ndarray, shape (N, H)
         """
         H = self.hidden_size
         ax = x @ self.Wx + self.bx  # (N, 3H): the input's share of r, z, n
@@ -213,13 +225,19 @@ class RNN(_Recurrent):
 
     def forward(self, x, h0=None):
         """
-        Inputs:
-        - x: (N, T, D)
-        - h0: initial states (num_layers * num_directions, N, H); zeros if None
 
-        Returns a tuple of:
-        - output: top layer's states at every step, (N, T, num_directions * H)
-        - h_n: every cell's last state, (num_layers * num_directions, N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, T, D)
+        h0
+            initial states (num_layers * num_directions, N, H); zeros if None
+
+        Returns
+        -------
+        output : ndarray, shape (N, T, num_directions * H)
+            top layer's states at every step
+        h_n : ndarray, shape (num_layers * num_directions, N, H)
+            every cell's last state
         """
         if h0 is None:
             h0 = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
@@ -234,13 +252,18 @@ class LSTM(_Recurrent):
 
     def forward(self, x, state=None):
         """
-        Inputs:
-        - x: (N, T, D)
-        - state: a pair (h0, c0), each (num_layers * num_directions, N, H); zeros if None
 
-        Returns a tuple of:
-        - output: top layer's hidden states at every step, (N, T, num_directions * H)
-        - (h_n, c_n): every cell's last hidden and cell state, each (num_layers * num_directions, N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, T, D)
+        state
+            a pair (h0, c0), each (num_layers * num_directions, N, H); zeros if None
+
+        Returns
+        -------
+        output : ndarray, shape (N, T, num_directions * H)
+            top layer's hidden states at every step
+            - (h_n, c_n): every cell's last hidden and cell state, each (num_layers * num_directions, N, H)
         """
         if state is None:
             zeros = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
@@ -270,13 +293,17 @@ class GRU(_Recurrent):
 
     def forward(self, x, h0=None):
         """
-        Inputs:
-        - x: (N, T, D)
-        - h0: initial states (num_layers * num_directions, N, H); zeros if None
 
-        Returns a tuple of:
-        - output: (N, T, num_directions * H)
-        - h_n: (num_layers * num_directions, N, H)
+        Parameters
+        ----------
+        x : ndarray, shape (N, T, D)
+        h0
+            initial states (num_layers * num_directions, N, H); zeros if None
+
+        Returns
+        -------
+        output : ndarray, shape (N, T, num_directions * H)
+        h_n : ndarray, shape (num_layers * num_directions, N, H)
         """
         if h0 is None:
             h0 = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
