@@ -44,17 +44,48 @@ def _called_name(call):
     return None
 
 
-def _judging_node(node, tainted):
-    """A description of the first comparison inside ``node`` (or a name assigned from one), else None."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Compare):
-            return f"a comparison ({ast.unparse(sub)})"
-        if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.Not):
-            return f"a negation ({ast.unparse(sub)})"
-        if isinstance(sub, ast.Call) and _called_name(sub) in COMPARING_FUNCTIONS:
-            return f"{_called_name(sub)}(...)"
-        if isinstance(sub, ast.Name) and sub.id in tainted:
-            return f"{sub.id}, which holds {tainted[sub.id]}"
+PASS_THROUGH = frozenset(
+    {
+        "float", "int", "str", "list", "tuple", "dict", "set", "sorted", "round", "abs", "min", "max", "len", "sum",
+        "array", "asarray", "asanyarray", "ascontiguousarray", "astype", "copy", "reshape", "ravel", "flatten",
+        "item", "tolist", "where", "mean", "nansum", "nanmean", "count_nonzero", "argmax", "argmin", "nonzero",
+        "flatnonzero", "stack", "concatenate", "vstack", "hstack", "maximum", "minimum", "clip", "select",
+    }
+)  # fmt: skip
+"""Calls whose result carries their arguments' values through (``float(ok)``, ``np.mean(x == y)``): a verdict
+passed to them is still a verdict. Any other call, such as the learner's function, returns a value of its own: the
+test data passed to it may have been built with comparisons (a mask, a one-hot row) without being a verdict."""
+
+
+def _judging_node(node, tainted, opaque=False):
+    """A description of the first comparison inside ``node`` (or a name assigned from one), else None.
+
+    Inside the arguments of an opaque call (see ``PASS_THROUGH``), names are not followed: only a comparison written
+    there itself counts.
+    """
+    if isinstance(node, ast.Compare):
+        return f"a comparison ({ast.unparse(node)})"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return f"a negation ({ast.unparse(node)})"
+    if isinstance(node, ast.Name):
+        return f"{node.id}, which holds {tainted[node.id]}" if node.id in tainted and not opaque else None
+    if isinstance(node, ast.Call):
+        name = _called_name(node)
+        if name in COMPARING_FUNCTIONS:
+            return f"{name}(...)"
+        why = _judging_node(node.func, tainted, opaque)  # a helper that returns a verdict
+        if why:
+            return why
+        inner = opaque or name not in PASS_THROUGH
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            why = _judging_node(argument, tainted, inner)
+            if why:
+                return why
+        return None
+    for child in ast.iter_child_nodes(node):
+        why = _judging_node(child, tainted, opaque)
+        if why:
+            return why
     return None
 
 
