@@ -7,6 +7,7 @@ re-run, the prose's placeholders and cross-references rendered as text), writes 
 sphinx-book-theme's download menu about it. Each chapter page also says, in one line, how to run it.
 """
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -64,6 +65,13 @@ def _citations(app):
 
 
 def _references(app):
+    """Labels, numbers and citations of the whole book: read once per build (every chapter page needs them)."""
+    if getattr(app, "_course_references", None) is None:
+        app._course_references = _read_references(app)
+    return app._course_references
+
+
+def _read_references(app):
     env = app.env
     refs = References(citations=_citations(app))
     for label, (docname, labelid, title) in env.domaindata["std"]["labels"].items():
@@ -94,8 +102,7 @@ def _add_notebook_download(app, pagename, templatename, context, doctree):
             _, notebook = get_cache(cache_path).merge_match_into_notebook(notebook)
         except KeyError:  # not in the cache (e.g. executed with caching off): offer it without outputs
             pass
-    refs = _references(app)
-    refs.glued = glued_values(notebook)
+    refs = dataclasses.replace(_references(app), glued=glued_values(notebook))  # glue values are per page
     _show_glued_figures(notebook)
     make_portable(notebook, refs, _wheel_name(app))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
