@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from course_lib.data.batching import pad_sequences
-from course_lib.nn_torch.models import Classifier, Tagger
+from course_lib.nn_torch.models import CharLM, Classifier, Tagger
 
 
 def _sequences(seed=0, vocab=20, lengths=(5, 2, 7, 1)):
@@ -63,3 +63,38 @@ def test_tagger_ignores_padding(bidirectional):
         logits = model(padded, [len(s) for s in sequences])
         for row, alone in enumerate(_one_by_one(model, sequences)):
             torch.testing.assert_close(logits[row, : len(sequences[row])], alone)
+
+
+def test_charlm_tied_weights_are_one_matrix_trained_by_both_uses():
+    torch.manual_seed(0)
+    model = CharLM(11, embed_size=6, hidden_size=6, cell="lstm", tie_weights=True)
+    untied = CharLM(11, embed_size=6, hidden_size=6, cell="lstm")
+    assert model.output.weight is model.embedding.weight
+    count = sum(p.numel() for p in model.parameters())
+    assert count == sum(p.numel() for p in untied.parameters()) - 11 * 6
+    X = torch.tensor([[1, 2, 3]])
+    loss, _, _ = model.loss((X, torch.tensor([[2, 3, 4]])))
+    loss.backward()
+    # Token 9 never appears as an input, so only the output use gives its row a gradient.
+    assert model.embedding.weight.grad[9].abs().sum() > 0
+
+
+def test_charlm_refuses_ties_it_cannot_make():
+    with pytest.raises(ValueError, match="embed_size == hidden_size"):
+        CharLM(11, embed_size=4, hidden_size=6, tie_weights=True)
+    with pytest.raises(ValueError, match="one direction"):
+        CharLM(11, embed_size=6, hidden_size=6, bidirectional=True, tie_weights=True)
+
+
+def test_charlm_embedding_dropout_only_while_training():
+    torch.manual_seed(0)
+    model = CharLM(11, embed_size=6, hidden_size=6, cell="gru", embedding_dropout=0.5)
+    X = torch.tensor([[1, 2, 3, 4]])
+    model.eval()
+    first, _ = model(X)
+    second, _ = model(X)
+    torch.testing.assert_close(first, second)
+    model.train()
+    torch.manual_seed(1)
+    noisy, _ = model(X)
+    assert not torch.allclose(noisy, first)

@@ -89,3 +89,25 @@ def test_interpolated_lm_helpers():
     assert results.interpolation_weight(np.array([0.9, 0.01]), np.array([0.01, 0.9])) == 0.5
     assert results.interpolation_weight(np.array([0.5, 0.5]), np.array([0.1, 0.2])) == 1.0
     assert results.interpolation_weight(np.array([0.1, 0.2]), np.array([0.5, 0.5])) == 0.0
+
+
+def test_regularised_lm_job_trains_and_reports_both_rows(monkeypatch):
+    """The "lmreg" job (not in the default run) on a tiny stand-in corpus, one CPU second: its model has the
+    regularisers it is named for, and it reports the network alone and interpolated with the n-gram."""
+    results = _results_module()
+    rng = np.random.default_rng(0)
+    vocab = list(range(12))
+    stream = rng.integers(0, 12, 12_000)  # held-out parts long enough for 16 rows of 64 characters
+    monkeypatch.setattr(results, "lm_data", lambda: (vocab, stream[:6000], stream[6000:9000], stream[9000:]))
+    monkeypatch.setattr(results, "lm_best_order", lambda: 2)
+    built = []
+    real_charlm = results.CharLM
+    monkeypatch.setattr(results, "CharLM", lambda *a, **k: built.append(real_charlm(*a, **k)) or built[-1])
+    rows = results.lm_regularised(budget=1, device="cpu", bfloat16=False)
+    (model,) = built
+    assert model.output.weight is model.embedding.weight
+    assert model.embedding_dropout.p > 0 and model.dropout.p > 0
+    name = "LSTM 512, dropout 0.3, tied"
+    assert [r["model"] for r in rows] == [name, f"{name} + Kneser-Ney 2-gram"]
+    assert all(math.isfinite(r["value"]) and r["value"] > 1 for r in rows)
+    assert "lmreg" not in results.DEFAULT_TASKS and "lmreg" in results.TASKS

@@ -81,23 +81,32 @@ def _final_hidden(state, num_directions: int) -> torch.Tensor:
 class CharLM(nn.Module):
     """Embedding -> recurrent layer(s) -> linear: the logits of the next token at every step.
 
-    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers, dropout, and
-    bidirectional (only to show, in the chapter *Deep and bidirectional RNNs*, why a bidirectional language model
-    cheats).
+    Inputs (constructor): vocab_size V, embed_size E, hidden_size H, cell "rnn"/"lstm"/"gru", num_layers, dropout
+    (on the outputs, and between stacked layers), bidirectional (only to show, in the chapter *Deep and bidirectional
+    RNNs*, why a bidirectional language model cheats), and two regularisers that ``benchmarks/results.py`` uses for
+    its larger model: embedding_dropout (on the embedded inputs) and tie_weights (the output layer reuses the
+    embedding matrix as its weights, Press & Wolf 2017; needs E == H and one direction).
     """
 
     def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256, cell: str = "lstm",
-                 num_layers: int = 1, dropout: float = 0.0, bidirectional: bool = False):
+                 num_layers: int = 1, dropout: float = 0.0, bidirectional: bool = False,
+                 embedding_dropout: float = 0.0, tie_weights: bool = False):
         super().__init__()
+        if tie_weights and (embed_size != hidden_size or bidirectional):
+            raise ValueError(f"tie_weights needs embed_size == hidden_size and one direction, got embed_size "
+                             f"{embed_size}, hidden_size {hidden_size}, bidirectional {bidirectional}")
         self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.embedding_dropout = nn.Dropout(embedding_dropout)
         self.recurrent = make_recurrent(cell, embed_size, hidden_size, num_layers, bidirectional, dropout)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(hidden_size * (2 if bidirectional else 1), vocab_size)
+        if tie_weights:
+            self.output.weight = self.embedding.weight  # one (V, H) matrix, trained by both uses
 
     def forward(self, X: torch.Tensor, state=None):
         """X: (N, T) token indices; state: None (zeros) or the state returned by the previous call.
         Returns logits (N, T, V) and the final state."""
-        outputs, state = self.recurrent(self.embedding(X), state)  # (N, T, H)
+        outputs, state = self.recurrent(self.embedding_dropout(self.embedding(X)), state)  # (N, T, H)
         return self.output(self.dropout(outputs)), state
 
     def loss(self, batch, state=None):
