@@ -525,3 +525,28 @@ def test_late_policy_from_timestamps_and_lms_markers(tmp_path, capsys):
             "JOIN submitted_assignment s ON n.assignment_id = s.id"
         ).fetchall())  # fmt: skip
     assert stored["amy"] == pytest.approx(1.2) and stored["cid"] == pytest.approx(1.5) and not stored["ben"]
+
+
+def test_feedback_names_the_syntax_error_not_the_name_error_it_causes(tmp_path):
+    """Issue 14: an answer cell Python cannot parse ran not at all, so the next test fails with a NameError; the
+    feedback page says where the SyntaxError is and that the test's error is its consequence."""
+    from course_lib.grading.grade import grade_submission
+
+    answers = dict(RIGHT, square="def square(x)\n    return np.square(x)")  # the colon is missing
+    path = tmp_path / "pia.ipynb"
+    path.write_text(learner_notebook(answers), encoding="utf-8")
+    source = read_notebook(SOLUTION)
+    expected = scoring.expected_reports("tiny", source)
+    result = grade_submission(intake.Submission("pia", path.name, path), "tiny", source, expected, use_sandbox=False)
+    page = render_feedback(result, release_notebook(source))
+    assert "SyntaxError on line 1: expected &#x27;:&#x27;" in page
+    assert "failed after the SyntaxError in your cell <code>square</code>" in page
+    assert page.count("failed after the SyntaxError") == sum(1 for v in result.verdicts if not v.passed) > 0
+    right = grade_submission(intake.Submission("ria", "ria.ipynb", _write(tmp_path / "ria.ipynb", RIGHT)), "tiny",
+                             source, expected, use_sandbox=False)
+    assert "SyntaxError" not in render_feedback(right, release_notebook(source))
+
+
+def _write(path, answers):
+    path.write_text(learner_notebook(answers), encoding="utf-8")
+    return path
