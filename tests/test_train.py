@@ -1,7 +1,13 @@
 """Training loops and metrics: metrics against hand-worked cases; a short run on every task lowers the
 held-out loss; early stopping restores the best epoch; the state is carried across sequential batches."""
 
+import json
 import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +32,7 @@ from course_lib.train import (
 )
 
 torch.set_num_threads(1)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -322,3 +329,36 @@ def test_bfloat16_autocasts_the_forward_pass_and_still_learns():
     assert dtypes == {True: {torch.bfloat16}, False: {torch.float32}}  # validation stays float32
     assert model.output.weight.dtype == torch.float32  # the weights stay float32
     assert after < 0.5 * before
+
+
+def test_book_style_draws_figures_at_twice_their_display_size_in_a_notebook(tmp_path):
+    """Issue 15, item 4: in IPython (as when the book executes) a figure's PNG has twice the pixels of its display
+    size, which it carries as metadata; curves take the colour-blind-safe colours; the CJK font is found."""
+    script = tmp_path / "style.py"
+    script.write_text(
+        "import json, matplotlib\n"
+        "matplotlib.use('module://matplotlib_inline.backend_inline')\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import matplotlib.pyplot as plt\n"
+        "from course_lib.plots import OKABE_ITO, book_style\n"
+        "font = book_style()\n"
+        "fig, ax = plt.subplots(figsize=(4, 2))\n"
+        "line, = ax.plot([0, 1], [0, 1])\n"
+        "data, metadata = shell.display_formatter.format(fig)\n"
+        "import base64, io, PIL.Image\n"
+        "width, height = PIL.Image.open(io.BytesIO(base64.b64decode(data['image/png']))).size\n"
+        "print(json.dumps({'pixels': [width, height], 'shown': metadata['image/png'], 'font': font,\n"
+        "                  'colour': line.get_color(), 'first': OKABE_ITO[0]}))\n"
+    )
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    shown = [found["shown"]["width"], found["shown"]["height"]]
+    doubled = [abs(pixels - 2 * size) <= 2 for pixels, size in zip(found["pixels"], shown, strict=True)]
+    assert all(doubled), (found["pixels"], shown)
+    assert 400 <= found["shown"]["width"] <= 460  # about 4 inches at 110 dpi, bbox trimmed
+    assert found["colour"].lower() == found["first"].lower()
+    if shutil.which("fc-list") and "CJK" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout:
+        assert found["font"] and "CJK" in found["font"]
