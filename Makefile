@@ -10,7 +10,7 @@ SITE_EXTRA := _site_extra
 MATHJAX := $(SITE_EXTRA)/mathjax/tex-chtml.js
 PORT    ?= 8000
 
-.PHONY: help venv system-packages book test test-fast serve release lint clean distclean
+.PHONY: help venv system-packages book test test-fast screenshots serve release lint clean distclean
 
 help:
 	@echo "make book       build the website into _build/html (warnings are errors)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-fast  the test suite without rebuilding the book (tests that need the site are deselected)"
 	@echo "make venv       create or update .venv from the pinned versions in constraints.txt"
 	@echo "make system-packages  install the Debian packages the tests need (chromium, bubblewrap, postgresql, npm, a CJK font)"
+	@echo "make screenshots  every chapter of the built site at 1280 px into _build/screenshots (checks its figures and code)"
 	@echo "make serve      serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make release    regenerate exercises/ from solutions/"
 	@echo "make lint       ruff"
@@ -73,6 +74,9 @@ test: system-packages book
 # The test suite without rebuilding the book (tests that need the site are skipped if it is absent).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not book"
+
+screenshots: $(STAMP)
+	COURSE_SCREENSHOTS=_build/screenshots $(BIN)/python -m pytest -q tests/test_site.py -k figures_are_sharp
 
 serve:
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html

@@ -37,28 +37,17 @@ def use_chinese_font() -> str | None:
     return None
 
 
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-"""Eight colours that readers with any common colour-vision deficiency can tell apart (Okabe & Ito), in the order
-curves take them: blue, vermilion, green, purple, orange, sky blue, black, yellow."""
-
-
 def book_style(dpi: int = 110) -> str | None:
     """The look of every figure of the book; call it once, in a chapter's first cell.
 
     Figures are laid out at ``dpi`` pixels per inch but drawn in notebooks (and on the website) at twice that
-    resolution and shown at the same size, so they stay sharp on high-density screens and when zoomed; curves take
-    the colour-blind-safe Okabe–Ito colours; the top and right spines go; Chinese labels use a CJK font when one is
-    installed. Returns the CJK font's name, or None.
+    resolution and shown at the same size, so they stay sharp on high-density screens and when zoomed; the top and
+    right spines go; Chinese labels use a CJK font when one is installed. Curves keep matplotlib's ten default
+    colours, which the captions name (C0 blue, C1 orange, C2 green, C3 red, ...). Returns the CJK font's name, or
+    None.
     """
-    from cycler import cycler
-
-    plt.rcParams.update({
-        "figure.dpi": dpi,
-        "savefig.dpi": 2 * dpi,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
-    })
+    plt.rcParams.update({"figure.dpi": dpi, "savefig.dpi": 2 * dpi, "axes.spines.top": False,
+                         "axes.spines.right": False})
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats

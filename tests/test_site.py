@@ -194,3 +194,38 @@ def test_the_site_ships_the_wheel_its_running_page_links_to():
     assert any(link.endswith(".whl") for link in links) and any(link.endswith("constraints.txt") for link in links)
     for link in links:
         assert (page.parent / link).resolve().is_file(), f"running.html links to {link}, which the site does not ship"
+
+
+SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS")  # a folder: `make screenshots` saves every chapter there
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_figures_are_sharp_described_and_code_fits_the_column(browser, site_url, path):
+    """Issue 15, item 4, on a 1280-pixel-wide window: every figure has at least twice the pixels it is shown with,
+    alt text that describes it (not its file name), and appears once; no line of code or output runs past the
+    column's edge (it wraps)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{site_url}/{path}", wait_until="load")
+    page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=30000)
+    figures = page.evaluate(
+        "Array.from(document.querySelectorAll('main img')).filter(img => img.src.includes('/_images/'))"
+        ".map(img => ({src: img.getAttribute('src'), natural: img.naturalWidth, shown: img.clientWidth,"
+        " alt: img.alt}))"
+    )
+    overflowing = page.evaluate(
+        "Array.from(document.querySelectorAll('main pre')).filter(pre => pre.scrollWidth > pre.clientWidth + 1)"
+        ".map(pre => pre.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80))"
+    )
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / (Path(path).stem + ".png")), full_page=True)
+    page.close()
+    assert figures, f"{path}: no figures found"
+    blurry = [(f["src"][-20:], f["natural"], f["shown"]) for f in figures if f["natural"] < 1.9 * f["shown"]]
+    assert not blurry, f"{path}: figures with fewer than twice the pixels they are shown with: {blurry}"
+    undescribed = [f["src"][-20:] for f in figures if len(f["alt"].split()) < 5 or "_images" in f["alt"]]
+    assert not undescribed, f"{path}: figures without alt text that describes them (:alt: of glue:figure): " \
+        f"{undescribed}"
+    sources = [f["src"] for f in figures]
+    assert len(set(sources)) == len(sources), f"{path}: a figure is shown twice (its cell's output and the glue)"
+    assert not overflowing, f"{path}: lines cut off at the column's edge: {overflowing[:3]}"

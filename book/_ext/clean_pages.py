@@ -5,7 +5,14 @@
   every page. Keep each script once.
 - pydata-sphinx-theme starts with ``data-mode = localStorage.mode || default_mode``; Jupyter Book leaves
   ``default_mode`` empty, which the theme logs as "Got invalid theme mode". Default to ``auto`` (follow the system).
+- A figure without ``:alt:`` got its file name as alt text (``../_images/<hash>.png``), which screen readers read
+  out. Give it the first sentence of its caption, maths as its TeX source without backslashes; an explicit ``:alt:``
+  is kept.
 """
+
+import re
+
+from docutils import nodes
 
 
 def _clean_page_context(app, pagename, templatename, context, doctree):
@@ -24,6 +31,26 @@ def _clean_page_context(app, pagename, templatename, context, doctree):
         context["default_mode"] = "auto"
 
 
+def _caption_sentence(caption):
+    text = "".join(node.astext() if not isinstance(node, nodes.math) else re.sub(r"\\l?dots", "…", node.astext()).replace("\\", "")
+                   for node in caption.findall(lambda n: isinstance(n, (nodes.Text, nodes.math))
+                                               and not isinstance(n.parent, nodes.math)))
+    text = " ".join(text.split())
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    return (match.group(1) if match else text)[:300]
+
+
+def _describe_figures(app, doctree, docname):
+    for figure in doctree.findall(nodes.figure):
+        captions = list(figure.findall(nodes.caption))
+        if not captions:
+            continue
+        for image in figure.findall(nodes.image):
+            if not image.get("alt"):
+                image["alt"] = _caption_sentence(captions[0])
+
+
 def setup(app):
     app.connect("html-page-context", _clean_page_context)
+    app.connect("doctree-resolved", _describe_figures)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
