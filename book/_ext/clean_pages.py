@@ -31,11 +31,16 @@ def _clean_page_context(app, pagename, templatename, context, doctree):
         context["default_mode"] = "auto"
 
 
+def _plain(node):
+    """A caption's text node as it reads; maths as its TeX source, dots as an ellipsis, without backslashes."""
+    if isinstance(node, nodes.math):
+        return re.sub(r"\\l?dots", "…", node.astext()).replace("\\", "")
+    return node.astext()
+
+
 def _caption_sentence(caption):
-    text = "".join(node.astext() if not isinstance(node, nodes.math) else re.sub(r"\\l?dots", "…", node.astext()).replace("\\", "")
-                   for node in caption.findall(lambda n: isinstance(n, (nodes.Text, nodes.math))
-                                               and not isinstance(n.parent, nodes.math)))
-    text = " ".join(text.split())
+    leaves = caption.findall(lambda n: isinstance(n, (nodes.Text, nodes.math)) and not isinstance(n.parent, nodes.math))
+    text = " ".join("".join(_plain(node) for node in leaves).split())
     match = re.match(r"(.+?[.!?])(\s|$)", text)
     return (match.group(1) if match else text)[:300]
 
