@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from net_helpers import CountingServer, processes_running
 
-from course_lib.grading import runner, sandbox
+from course_lib.grading import cgroup, protocol, sandbox
 from course_lib.grading.sandbox import Limits, execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -326,7 +326,7 @@ def test_os_exit_ends_the_run_without_taking_the_grader_down():
 
 @needs_sandbox
 def test_a_fork_bomb_is_bounded_and_no_process_outlives_the_run():
-    root_without_cgroup = os.geteuid() == 0 and not sandbox.cgroups_available()
+    root_without_cgroup = os.geteuid() == 0 and not cgroup.cgroups_available()
     if root_without_cgroup:
         pytest.skip("as root without a writable cgroup, the number of processes cannot be capped")
     marker = "987.654321"  # a unique sleep duration marks the children in /proc/*/cmdline
@@ -377,7 +377,7 @@ print([os.waitpid(pid, 0)[1] for pid in pids])
 @needs_sandbox
 @pytest.mark.slow
 def test_the_memory_of_all_processes_together_is_capped():
-    if not sandbox.cgroups_available():
+    if not cgroup.cgroups_available():
         pytest.skip("no writable cgroup here: only the per-process address-space limit applies")
     limits = Limits(cell_timeout=20, notebook_timeout=40, memory_mb=1200)
     nb = notebook(MANY_HUNGRY_CHILDREN)
@@ -414,7 +414,7 @@ def test_only_well_formed_outputs_are_taken_from_the_runners_answer():
         },
         {"outputs": "junk", "execution_count": "1"},
     ]
-    merged = runner.merge_answer(sent, answer)
+    merged = protocol.merge_answer(sent, answer)
     assert [c.source for c in merged.cells] == ["a = 1", "b = 2"]
     assert merged.cells[0].metadata["nbgrader"]["points"] == 3
     assert [o.output_type for o in merged.cells[0].outputs] == ["stream"]
@@ -422,7 +422,7 @@ def test_only_well_formed_outputs_are_taken_from_the_runners_answer():
     assert merged.cells[1].outputs == [] and merged.cells[1].execution_count is None
     nbformat.validate(merged)
     with pytest.raises(ValueError):
-        runner.merge_answer(sent, answer + answer)
+        protocol.merge_answer(sent, answer + answer)
 
 
 def test_unsandboxed_mode_runs_the_same_executor():

@@ -1,10 +1,8 @@
 """Run a notebook: in the sandbox for untrusted submissions, directly for trusted notebooks and self-checks.
 
-``course_lib.grading.sandbox`` (bubblewrap, limits) runs untrusted code. This module adds the two paths that
-need no sandbox: ``run_trusted`` for the solution notebooks and for a learner's own ``course check``, and the
-fallback that ``course grade --unsafe-no-sandbox`` uses when the sandbox module cannot be used at all. Every
-path returns an object with ``nb`` (the executed notebook), ``status`` and ``message``, like
-``sandbox.ExecutionResult``.
+``course_lib.grading.sandbox`` (bubblewrap, limits) runs untrusted code; ``run_untrusted`` is the grader's way in.
+``run_trusted`` runs what needs no sandbox: the solution notebooks and a learner's own ``course check``. Both return
+an object with ``nb`` (the executed notebook), ``status`` and ``message``.
 """
 
 import os
@@ -15,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from course_lib.grading import sandbox
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 """The directory that holds ``course_lib``: put on the kernel's path so exercises import it even
@@ -87,20 +87,8 @@ def run_trusted(nb, *, cwd=None, cell_timeout=600.0, kernel_name="python3"):
     return TrustedResult(nb=nb, status=status, message=message)
 
 
-def sandbox_module():
-    """The sandbox module, or ``None`` if it is not there yet (it is written separately)."""
-    try:
-        from course_lib.grading import sandbox
-    except ImportError:
-        return None
-    return sandbox
-
-
 def sandbox_state():
     """``(usable, why_not)`` for the bubblewrap sandbox."""
-    sandbox = sandbox_module()
-    if sandbox is None:
-        return False, "course_lib.grading.sandbox is not installed"
     try:
         return sandbox.sandbox_available()
     except Exception as error:  # a broken probe means no sandbox, never a crash
@@ -108,10 +96,7 @@ def sandbox_state():
 
 
 def make_limits(**overrides):
-    """A ``sandbox.Limits`` with ``overrides`` applied, or a plain dict of them when the sandbox is absent."""
-    sandbox = sandbox_module()
-    if sandbox is None:
-        return dict(overrides)
+    """A ``sandbox.Limits`` with ``overrides`` applied."""
     return sandbox.Limits(**overrides)
 
 
@@ -121,25 +106,11 @@ def run_untrusted(nb, *, limits=None, use_sandbox=True):
     Inputs:
     - nb: the rebuilt notebook (see ``notebooks.rebuild``).
     - limits: a ``sandbox.Limits`` (or ``None`` for its defaults).
-    - use_sandbox: False only under ``--unsafe-no-sandbox``.
+    - use_sandbox: False only under ``--unsafe-no-sandbox``: the same runner, limits and timeouts, no isolation.
 
-    Returns an object with ``nb``, ``status``, ``message``. With the sandbox, its verdict is passed through;
-    without it, the notebook runs in a throwaway directory with the per-cell timeout only.
+    Returns a ``sandbox.ExecutionResult`` (``nb``, ``status``, ``message``).
     """
-    sandbox = sandbox_module()
-    if sandbox is not None:
-        kwargs = {"sandbox": use_sandbox}
-        if limits is not None and not isinstance(limits, dict):
-            kwargs["limits"] = limits
-        return sandbox.execute_notebook(nb, **kwargs)
-    if use_sandbox:
-        return TrustedResult(
-            nb=nb, status="sandbox-error", message="no sandbox module: refusing to run untrusted code"
-        )
-    cell_timeout = (
-        (limits or {}).get("cell_timeout", 60.0) if isinstance(limits, dict | None) else limits.cell_timeout
-    )
-    return run_trusted(nb, cell_timeout=cell_timeout)
+    return sandbox.execute_notebook(nb, limits=limits, sandbox=use_sandbox)
 
 
 def compute_seconds(executed_nb):
