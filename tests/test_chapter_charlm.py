@@ -149,6 +149,23 @@ def test_choose_lambda_and_perplexity(chapter):
 
 
 def test_context_codes(chapter):
-    ids = np.array([3, 1, 4, 1, 5])
-    codes = chapter["context_codes"](ids, 2, 10)
-    np.testing.assert_array_equal(codes, [31, 14, 41])  # the two tokens before positions 2, 3 and 4
+    ids = np.array([3, 1, 4, 1, 5, 3, 1, 4])
+    codes = chapter["context_codes"](ids, 2)
+    contexts = [tuple(ids[i - 2 : i]) for i in range(2, len(ids))]  # the two tokens before positions 2, ..., 7
+    assert len(codes) == len(contexts)
+    for code_a, context_a in zip(codes, contexts, strict=True):
+        for code_b, context_b in zip(codes, contexts, strict=True):
+            assert (code_a == code_b) == (context_a == context_b)
+    assert np.isin(codes, codes[[0]]).tolist() == [True, False, False, False, False, True]
+
+
+def test_context_codes_do_not_collide_where_base_v_numbers_would_overflow(chapter):
+    """The context whose base-V number is 2**64 wraps around to 0 in int64, the number of the all-zero context."""
+    V, order, digits, rest = 4040, 6, [], 2**64
+    for _ in range(order):
+        digits.append(rest % V)
+        rest //= V
+    assert rest == 0 and sum(d * V**k for k, d in enumerate(digits)) == 2**64
+    wrapping = chapter["context_codes"](np.array(digits[::-1] + [0]), order)
+    zeros = chapter["context_codes"](np.zeros(order + 1, dtype=np.int64), order)
+    assert not np.isin(zeros, wrapping).any()
