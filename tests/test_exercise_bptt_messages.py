@@ -5,6 +5,7 @@ The notebook's cells run here in plain Python (``checks.report`` emits nothing o
 of one task replaced by a typical wrong answer.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,19 @@ def _cells():
     return [(c.metadata["nbgrader"]["grade_id"], c.source) for c in nb.cells if c.cell_type == "code"]
 
 
-def run_until(test_id, **edits):
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
+
+
+def run_until(test_id, hidden=False, **edits):
     """Run the solution's code cells up to and including ``test_id``; ``edits`` maps a grade_id to (old, new)
-    replacements of its source. Returns the AssertionError's message, or None if the test cell passed."""
+    replacements of its source. Returns the AssertionError's message, or None if the test cell passed.
+
+    ``hidden=False`` runs the test cells as the learner (and ``course check``) has them, without their hidden
+    tests; ``hidden=True`` runs them as the grader does."""
     namespace = {}
     for grade_id, source in _cells():
+        if not hidden:
+            source = HIDDEN.sub("", source)
         for old, new in edits.get(grade_id, []):
             assert old in source, f"{old!r} not in cell {grade_id}"
             source = source.replace(old, new)
@@ -87,6 +96,17 @@ def test_a_wrong_task_1_is_not_blamed_on_task_2():
 def test_a_wrong_task_2_is_not_blamed_on_task_3():
     message = run_until("test_truncated_backward", model_backward=[("dz /= N * T", "dz /= N")])
     assert message is not None and message.startswith("Task 3 was not tested") and "Fix Tasks 1 and 2" in message
+
+
+@pytest.mark.parametrize("test_id, edits", [
+    ("test_model_backward", {LEAKY: MISSING_LEAK}),
+    ("test_truncated_backward", {LEAKY: MISSING_LEAK}),
+    ("test_truncated_backward", {"model_backward": [("dz /= N * T", "dz /= N")]}),
+])
+def test_the_grader_scores_a_later_task_on_its_own(test_id, edits):
+    """As the grader runs them, the hidden tests swap in reference versions of the earlier tasks' functions: one
+    mistake in Task 1 (or 2) costs that task's points only, not those of the correct later tasks too."""
+    assert run_until(test_id, hidden=True, **edits) is None
 
 
 def test_a_sum_instead_of_a_mean_is_named():
