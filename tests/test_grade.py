@@ -538,6 +538,7 @@ def test_feedback_names_the_syntax_error_not_the_name_error_it_causes(tmp_path):
     source = read_notebook(SOLUTION)
     expected = scoring.expected_reports("tiny", source)
     result = grade_submission(intake.Submission("pia", path.name, path), "tiny", source, expected, use_sandbox=False)
+    assert "answer cell 'square' has a SyntaxError on line 1: expected ':'" in result.message  # grades.csv
     page = render_feedback(result, release_notebook(source))
     assert "SyntaxError on line 1: expected &#x27;:&#x27;" in page
     assert "failed after the SyntaxError in your cell <code>square</code>" in page

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import execution
+from course_lib.grading.check import syntax_error
 from course_lib.grading.export import cells_csv_text, read_rows
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
@@ -149,6 +150,8 @@ def grade_submission(
         released_nb = released_nb or release_notebook(source_nb)
         added = added_code_cells(data, released_nb)
         notes = [submission.message]
+        notes += [f"answer cell '{grade_id}' has a SyntaxError on {error}: none of it ran"
+                  for grade_id, code in result.solution_sources.items() if (error := syntax_error(code or ""))]
         if added:
             notes.append(
                 f"{added} code cell(s) you added were not run: only the answer cells are graded, so put all your "
