@@ -43,7 +43,7 @@ def test_a_code_task_that_fails_a_hidden_check_still_gets_the_other_inputs_messa
     expected = {"test_jordan_forward": [("jordan/y/0", checks.encode_value(np.zeros(3)))]}
     verdict = CellVerdict("test_jordan_forward", 0.0, 3.0, None, True, ["jordan/y/0"])
     page = render_feedback(_Result([verdict]), released, expected=expected)
-    assert "different values on other inputs" in page and "not the right one" not in page
+    assert "different values from the expected ones, on other inputs" in page and "not the right one" not in page
 
 
 def test_a_non_finite_value_gets_the_tests_own_hint():

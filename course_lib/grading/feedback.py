@@ -59,8 +59,9 @@ def _mismatch_text(verdict, expected, test_source):
         return text + (f" Reread {where}." if where else " Reread the part of the chapter the question is about.")
     text = (
         f"The visible checks passed, but {len(verdict.mismatched)} hidden check(s) did not: your code gives "
-        "different values on other inputs (other shapes, seeds or values). Look for a case the visible tests do not "
-        "cover, or for hard-coded shapes or values."
+        "different values from the expected ones, on other inputs (other shapes, seeds or values) or on the same "
+        "data checked more closely. Look for a case the visible tests do not cover, for hard-coded shapes or "
+        "values, or for an earlier task this one builds on."
     )
     return text + (f" See {where}." if where else "")
 
