@@ -5,46 +5,14 @@ The notebook's cells run here in plain Python (``checks.report`` emits nothing o
 of one task replaced by a typical wrong answer.
 """
 
-import re
-from pathlib import Path
 
+import exercise_helpers
 import pytest
-
-from course_lib.grading.notebooks import read_notebook
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "bptt" / "bptt.ipynb"
-
-
-def _cells():
-    nb = read_notebook(NOTEBOOK)
-    return [(c.metadata["nbgrader"]["grade_id"], c.source) for c in nb.cells if c.cell_type == "code"]
-
-
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
 
 
 def run_until(test_id, hidden=False, **edits):
-    """Run the solution's code cells up to and including ``test_id``; ``edits`` maps a grade_id to (old, new)
-    replacements of its source. Returns the AssertionError's message, or None if the test cell passed.
-
-    ``hidden=False`` runs the test cells as the learner (and ``course check``) has them, without their hidden
-    tests; ``hidden=True`` runs them as the grader does."""
-    namespace = {}
-    for grade_id, source in _cells():
-        if not hidden:
-            source = HIDDEN.sub("", source)
-        for old, new in edits.get(grade_id, []):
-            assert old in source, f"{old!r} not in cell {grade_id}"
-            source = source.replace(old, new)
-        try:
-            exec(source, namespace)
-        except AssertionError as error:  # an earlier task's test fails: the notebook (and course check) runs on
-            if grade_id == test_id:
-                return str(error)
-        else:
-            if grade_id == test_id:
-                return None
-    raise KeyError(test_id)
+    """The test cell's AssertionError message, or None (``exercise_helpers.run_until`` on this set)."""
+    return exercise_helpers.run_until("bptt", test_id, edits, hidden=hidden)
 
 
 LEAKY = "leaky_rnn_backward"
@@ -67,7 +35,7 @@ def test_changing_dh_in_place_is_caught():
 
 def test_the_hidden_test_reports_what_happened_to_dh():
     """The grader sees a change of dh too (as a raw array), even if the visible check were skipped."""
-    source = dict(_cells())["test_leaky_rnn_backward"]
+    source = dict(exercise_helpers.code_cells("bptt"))["test_leaky_rnn_backward"]
     hidden = source[source.index("### BEGIN HIDDEN TESTS"):]
     assert 'dh_changed_by", upstream - upstream_before)' in hidden
 

@@ -5,13 +5,10 @@ The notebook's cells run here in plain Python (``checks.report`` emits nothing o
 of one task replaced by a typical wrong answer.
 """
 
-from pathlib import Path
 
+import exercise_helpers
 import pytest
 
-from course_lib.grading.notebooks import read_notebook
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "lstm" / "lstm.ipynb"
 STEP, SEQUENCE = "peephole_step_backward", "peephole_backward"
 TASK1_FIRST = "fix Task 1 first"
 
@@ -22,31 +19,9 @@ NO_INPUT_PEEPHOLE_PATHS = [("dc_prev = dc * f + da_i * p_i + da_f * p_f", "dc_pr
 CRASH = [("    do = dh * tanh_c", "    raise ValueError('broken')\n    do = dh * tanh_c")]
 
 
-def _cells():
-    nb = read_notebook(NOTEBOOK)
-    return [(c.metadata["nbgrader"]["grade_id"], c.source) for c in nb.cells if c.cell_type == "code"]
-
-
 def run_until(test_id, **edits):
-    """Run the solution's code cells up to and including ``test_id``; ``edits`` maps a grade_id to (old, new)
-    replacements of its source. Returns the AssertionError's message, or None if the test cell passed."""
-    namespace = {}
-    for grade_id, source in _cells():
-        for old, new in edits.get(grade_id, []):
-            assert old in source, f"{old!r} not in cell {grade_id}"
-            source = source.replace(old, new)
-        try:
-            exec(source, namespace)
-        except AssertionError as error:  # an earlier task's failing test does not stop the notebook
-            if grade_id == test_id:
-                return str(error)
-        except ValueError:  # the CRASH edit: Task 1's own test cell raises it
-            if grade_id == test_id:
-                return "crashed"
-        else:
-            if grade_id == test_id:
-                return None
-    raise KeyError(test_id)
+    """The test cell's AssertionError message, "crashed" (Task 1 raises), or None, hidden tests kept."""
+    return exercise_helpers.run_until("lstm", test_id, edits, hidden=True, crashes=(ValueError,))
 
 
 def test_the_solution_passes_every_visible_test():

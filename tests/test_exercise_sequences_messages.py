@@ -4,37 +4,14 @@ The notebook's cells run here in plain Python, as the learner has them (hidden t
 one task replaced by a typical wrong answer.
 """
 
-import re
-from pathlib import Path
 
-from course_lib.grading.notebooks import read_notebook
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "sequences" / "sequences.ipynb"
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
+import exercise_helpers
 
 
 def run_until(test_id, **edits):
-    """Run the code cells up to and including ``test_id``, with ``edits`` ({grade_id: [(old, new)]}) applied.
-    Returns the message of the AssertionError that cell raised, or None if it passed."""
-    namespace = {}
-    for cell in read_notebook(NOTEBOOK).cells:
-        if cell.cell_type != "code":
-            continue
-        grade_id, source = cell.metadata["nbgrader"]["grade_id"], HIDDEN.sub("", cell.source)
-        if grade_id.startswith("demo"):
-            continue  # the ungraded demo reads the corpus: not needed here
-        for old, new in edits.get(grade_id, []):
-            assert old in source, f"{old!r} not in cell {grade_id}"
-            source = source.replace(old, new)
-        try:
-            exec(source, namespace)
-        except AssertionError as error:
-            if grade_id == test_id:
-                return str(error)
-        else:
-            if grade_id == test_id:
-                return None
-    raise KeyError(test_id)
+    """The test cell's AssertionError message, or None; the ungraded demo, which reads the corpus, is not run."""
+    demos = [grade_id for grade_id, _ in exercise_helpers.code_cells("sequences") if grade_id.startswith("demo")]
+    return exercise_helpers.run_until("sequences", test_id, edits, skip=demos)
 
 
 def test_the_solution_passes_the_two_tests():
