@@ -20,13 +20,16 @@ CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "wenquanyi", "simhei", "msyh", "pin
 
 def use_chinese_font() -> str | None:
     """Make matplotlib draw Chinese characters with the first installed CJK font; return its name, or None
-    when there is none (Chinese labels would then show as empty boxes: label with indices instead)."""
+    when there is none (Chinese labels would then show as empty boxes: label with indices instead).
+
+    Latin letters, digits and maths keep matplotlib's own DejaVu Sans; only the characters it lacks fall back to the
+    CJK font, glyph by glyph, so figures look the same with or without Chinese labels.
+    """
     for attempt in range(2):
         installed = {font.name for font in font_manager.fontManager.ttflist}
         for name in CJK_FONT_NAMES:
             if name in installed:
-                plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
-                plt.rcParams["axes.unicode_minus"] = False
+                plt.rcParams["font.family"] = ["DejaVu Sans", name]
                 return name
         if attempt == 0:
             # matplotlib lists the fonts once and caches the list: a font installed later (apt-get install

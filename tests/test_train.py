@@ -360,3 +360,18 @@ def test_book_style_draws_figures_at_twice_their_display_size_in_a_notebook(tmp_
     assert 400 <= found["shown"]["width"] <= 460  # about 4 inches at 110 dpi, bbox trimmed
     if shutil.which("fc-list") and "CJK" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout:
         assert found["font"] and "CJK" in found["font"]
+
+
+def test_chinese_labels_fall_back_to_the_cjk_font_glyph_by_glyph(tmp_path):
+    """Latin text stays in DejaVu Sans, Chinese characters come from the CJK font: no missing-glyph warning."""
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
+    if "CJK" not in fonts:
+        pytest.skip("no CJK font installed (the Debian package fonts-noto-cjk)")
+    script = ("import matplotlib; matplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+              "from course_lib.plots import use_chinese_font\nname = use_chinese_font()\n"
+              "fig, ax = plt.subplots()\nax.set_title('老师批评了我, token 1')\nfig.savefig('out.png')\n"
+              "print(plt.rcParams['font.family'])\n")
+    completed = subprocess.run([sys.executable, "-W", "error", "-c", script], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 0, completed.stderr[-1500:]
+    assert "DejaVu Sans" in completed.stdout.splitlines()[-1].split(",")[0]
