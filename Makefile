@@ -18,7 +18,7 @@ help:
 	@echo "make test-fast  the test suite without rebuilding the book (tests that need the site are deselected)"
 	@echo "make venv       create or update .venv from the pinned versions in constraints.txt"
 	@echo "make system-packages  install the Debian packages the tests need (chromium, bubblewrap, postgresql, npm, a CJK font)"
-	@echo "make screenshots  every chapter of the built site at 1280 px into _build/screenshots (checks its figures and code)"
+	@echo "make screenshots  after make book: every chapter at 1280 px into _build/screenshots (checks its figures and code)"
 	@echo "make serve      serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make release    regenerate exercises/ from solutions/"
 	@echo "make lint       ruff"
