@@ -129,7 +129,7 @@ def lm_regularised(budget, device, bfloat16):
     vocab = lm_data()[0]
     torch.manual_seed(0)
     model = CharLM(len(vocab), **LM_REGULARISED).to(device)
-    name = f"LSTM 512, dropout {LM_REGULARISED['dropout']}, tied"
+    name = f"LSTM {LM_REGULARISED['hidden_size']}, dropout {LM_REGULARISED['dropout']}, tied"
     return train_and_score_lm(model, name, LM_REGULARISED_LEARNING_RATE, budget, bfloat16)
 
 
@@ -413,7 +413,10 @@ def main(argv=None):
         parser.error(f"unknown tasks {sorted(unknown)}; choose from {', '.join(TASKS)}")
     device = choose_device(args.device)
     bfloat16 = args.bfloat16 == "on" or (args.bfloat16 == "auto" and bfloat16_is_fast(device))
-    jobs = [job for name in args.tasks.split(",") for job in TASKS[name]]
+    jobs = []
+    for job in (job for name in args.tasks.split(",") for job in TASKS[name]):
+        if job not in jobs:  # lm and lmreg share the n-gram baseline: measure it once
+            jobs.append(job)
     started = time.perf_counter()
     settings = (args.budget, str(device), bfloat16, args.threads)
     if args.jobs == 1:

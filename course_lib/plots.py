@@ -14,7 +14,9 @@ import numpy as np
 from matplotlib import font_manager
 
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-                  "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN")
+                  "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN",
+                  "Noto Sans CJK JP")  # matplotlib < 3.11 reads only the first font of a .ttc: Noto's JP face
+_CJK_FILES_ADDED = []  # not empty once the system's CJK font files were added to matplotlib's list (done once)
 CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "wenquanyi", "simhei", "msyh", "pingfang", "uming")
 
 
@@ -31,9 +33,10 @@ def use_chinese_font() -> str | None:
             if name in installed:
                 plt.rcParams["font.family"] = ["DejaVu Sans", name]
                 return name
-        if attempt == 0:
+        if attempt == 0 and not _CJK_FILES_ADDED:
             # matplotlib lists the fonts once and caches the list: a font installed later (apt-get install
             # fonts-noto-cjk after matplotlib first ran) is missing from it until it is added by hand.
+            _CJK_FILES_ADDED.append(True)
             for path in font_manager.findSystemFonts():
                 if any(part in Path(path).name.lower() for part in CJK_FILE_HINTS):
                     font_manager.fontManager.addfont(path)

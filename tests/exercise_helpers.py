@@ -23,7 +23,8 @@ def run_until(name, test_id, edits=None, *, hidden=False, skip=(), crashes=()):
 
     ``edits`` maps a grade_id to ``[(old, new), ...]`` replacements of its source; ``skip`` names cells not run;
     an exception of a type in ``crashes`` raised by the test cell counts as ``"crashed"``. Returns the test cell's
-    AssertionError message, ``"crashed"``, or None when it passed. An earlier failing test does not stop the run.
+    AssertionError message, ``"crashed"``, or None when it passed. An earlier cell that fails with an AssertionError
+    (or one of ``crashes``) does not stop the run, as in the notebook; any other exception does, and propagates.
     """
     edits = edits or {}
     namespace = {}

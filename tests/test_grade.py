@@ -551,3 +551,22 @@ def test_feedback_names_the_syntax_error_not_the_name_error_it_causes(tmp_path):
 def _write(path, answers):
     path.write_text(learner_notebook(answers), encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("def f(x)\n    return x", "line 1: expected ':'"),
+        ("x = 1\0", "line ?: source code string cannot contain null bytes"),
+        ("y = " + "(" * 100_000 + ")" * 100_000, "line 1: too many nested parentheses"),
+        ("x = " + "-" * 200_000 + "1", "line ?: the cell is nested too deeply"),  # RecursionError or MemoryError
+        ("a" + "+a" * 200_000, "line ?: the cell is nested too deeply"),
+        ("%timeit 1 + 1\nprint(1)", None),  # IPython's magics are valid in a cell
+        ("", None),
+    ],
+)
+def test_syntax_error_reads_any_answer_cell_without_crashing(source, expected):
+    from course_lib.grading.notebooks import syntax_error
+
+    found = syntax_error(source)
+    assert found == expected if expected is None else found.startswith(expected), found

@@ -22,6 +22,7 @@ from course_lib.grading.notebooks import (
     read_notebook,
     rebuild,
     release_notebook,
+    syntax_error,
 )
 from course_lib.grading.release import RELEASE_DIR, SOURCE_DIR, find_course_root
 
@@ -99,22 +100,6 @@ def find_released(notebook_path, learner_ids, root=None, assignment=None):
             ids = {nbgrader_meta(c).get("grade_id") for c in found[1].cells if is_solution_cell(c)}
             if name in by_name or assignment or (ids and ids == set(learner_ids)):
                 return found
-    return None
-
-
-def syntax_error(source):
-    """``"line N: message"`` when Python (after IPython's own transformations, such as magics) cannot parse
-    ``source``, else None."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # no IPython, or it cannot transform the cell either: parse the text as it is
-        pass
-    try:
-        compile(source, "<answer cell>", "exec")
-    except SyntaxError as error:  # IndentationError included
-        return f"line {error.lineno}: {error.msg}"
     return None
 
 

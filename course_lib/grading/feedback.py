@@ -11,8 +11,7 @@ import html
 import json
 import re
 
-from course_lib.grading.check import syntax_error
-from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta
+from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta, syntax_error
 
 MAX_SHOWN_CHARS = 20_000
 """Longer learner code is cut in the page (the page is feedback, not an archive)."""

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import execution
-from course_lib.grading.check import syntax_error
 from course_lib.grading.export import cells_csv_text, read_rows
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
@@ -39,6 +38,7 @@ from course_lib.grading.notebooks import (
     read_notebook,
     rebuild,
     release_notebook,
+    syntax_error,
 )
 from course_lib.grading.release import assignment_names, source_path
 from course_lib.grading.scoring import expected_reports, score_cells

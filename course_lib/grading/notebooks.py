@@ -212,3 +212,29 @@ def cell_outcomes(executed_nb):
         executed = cell.get("execution_count") is not None or bool(outputs)
         outcomes[nbgrader_meta(cell)["grade_id"]] = {"executed": executed, "error": error, "reports": reports}
     return outcomes
+
+
+MAX_PARSED_CHARS = 1_000_000
+"""Longer answer cells are not parsed by the grader (compiling untrusted text costs memory outside the sandbox)."""
+
+
+def syntax_error(source):
+    """``"line N: message"`` when Python (after IPython's own transformations, such as magics) cannot read the
+    answer cell ``source``, else None. Only compiles, never runs: safe on untrusted code outside the sandbox."""
+    if not source or len(source) > MAX_PARSED_CHARS:
+        return None
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # no IPython, or it cannot transform the cell either: parse the text as it is
+        pass
+    try:
+        compile(source, "<answer cell>", "exec", dont_inherit=True)
+    except SyntaxError as error:  # IndentationError included
+        return f"line {error.lineno or '?'}: {error.msg}"
+    except ValueError as error:  # a null byte in the source
+        return f"line ?: {error}"
+    except (RecursionError, MemoryError):
+        return "line ?: the cell is nested too deeply for Python to read"
+    return None

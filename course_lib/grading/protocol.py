@@ -8,11 +8,7 @@ metadata and drops every output that is not well-formed nbformat 4.
 
 import json
 
-
-def nbformat_module():
-    import nbformat  # imported here only: the runner itself must start fast and never needs it
-
-    return nbformat
+import nbformat
 
 
 def request_bytes(nb):
@@ -23,7 +19,7 @@ def request_bytes(nb):
 
 def blank_copy(nb):
     """A copy of ``nb`` without outputs, execution counts or timings."""
-    blank = nbformat_module().from_dict(json.loads(json.dumps(nb)))
+    blank = nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in blank.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -41,17 +37,17 @@ def _clean_output(output):
         return None
     kind = output.get("output_type")
     if kind == "stream" and output.get("name") in ("stdout", "stderr") and _is_text(output.get("text")):
-        return nbformat_module().v4.new_output("stream", name=output["name"], text=output["text"])
+        return nbformat.v4.new_output("stream", name=output["name"], text=output["text"])
     if kind == "error" and isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str):
         traceback = output.get("traceback")
-        return nbformat_module().v4.new_output(
+        return nbformat.v4.new_output(
             "error", ename=output["ename"], evalue=output["evalue"], traceback=traceback if _is_text(traceback) else []
         )
     if kind in ("display_data", "execute_result"):
         data, metadata = output.get("data"), output.get("metadata", {})
         if not isinstance(data, dict) or not all(isinstance(k, str) for k in data) or not isinstance(metadata, dict):
             return None
-        clean = nbformat_module().from_dict({"output_type": kind, "data": data, "metadata": metadata})
+        clean = nbformat.from_dict({"output_type": kind, "data": data, "metadata": metadata})
         if kind == "execute_result":
             count = output.get("execution_count")
             clean["execution_count"] = count if isinstance(count, int) else None
