@@ -191,6 +191,27 @@ class _Recurrent(nn.Module):
         """The cell of a layer (0 = bottom) and direction (0 = forward in time, 1 = backward)."""
         return self.cells[layer * self.num_directions + direction]
 
+    def forward(self, x, h0=None):
+        """Run the stack over whole sequences, for cells whose state is one tensor (RNN, GRU; LSTM overrides this).
+
+        Parameters
+        ----------
+        x : Tensor, shape (N, T, D)
+        h0 : Tensor, shape (num_layers * num_directions, N, H), optional
+            initial states; zeros if None
+
+        Returns
+        -------
+        output : Tensor, shape (N, T, num_directions * H)
+            top layer's states at every step
+        h_n : Tensor, shape (num_layers * num_directions, N, H)
+            every cell's last state
+        """
+        if h0 is None:
+            h0 = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
+        output, final = self._forward(x, list(h0))
+        return output, torch.stack(final)
+
     def _run_direction(self, cell, x, state, reverse):
         """Runs a cell over x (N, T, D_in); returns the states in time order (N, T, H) and the last state."""
         T = x.shape[1]
@@ -219,30 +240,10 @@ class _Recurrent(nn.Module):
 
 
 class RNN(_Recurrent):
-    """A (stacked, optionally bidirectional) tanh RNN; the interface of ``nn.RNN(batch_first=True)``."""
+    """A (stacked, optionally bidirectional) tanh RNN; the interface of ``nn.RNN(batch_first=True)``:
+    ``forward(x, h0=None) -> (output, h_n)``."""
 
     cell_class = RNNCell
-
-    def forward(self, x, h0=None):
-        """
-
-        Parameters
-        ----------
-        x : ndarray, shape (N, T, D)
-        h0
-            initial states (num_layers * num_directions, N, H); zeros if None
-
-        Returns
-        -------
-        output : ndarray, shape (N, T, num_directions * H)
-            top layer's states at every step
-        h_n : ndarray, shape (num_layers * num_directions, N, H)
-            every cell's last state
-        """
-        if h0 is None:
-            h0 = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
-        output, final = self._forward(x, list(h0))
-        return output, torch.stack(final)
 
 
 class LSTM(_Recurrent):
@@ -251,19 +252,20 @@ class LSTM(_Recurrent):
     cell_class = LSTMCell
 
     def forward(self, x, state=None):
-        """
+        """Run the stack over whole sequences; the state of an LSTM cell is the pair (h, c).
 
         Parameters
         ----------
-        x : ndarray, shape (N, T, D)
-        state
-            a pair (h0, c0), each (num_layers * num_directions, N, H); zeros if None
+        x : Tensor, shape (N, T, D)
+        state : tuple of Tensors, each of shape (num_layers * num_directions, N, H), optional
+            (h0, c0); zeros if None
 
         Returns
         -------
-        output : ndarray, shape (N, T, num_directions * H)
+        output : Tensor, shape (N, T, num_directions * H)
             top layer's hidden states at every step
-            - (h_n, c_n): every cell's last hidden and cell state, each (num_layers * num_directions, N, H)
+        (h_n, c_n) : tuple of Tensors, each of shape (num_layers * num_directions, N, H)
+            every cell's last hidden and cell state
         """
         if state is None:
             zeros = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
@@ -276,7 +278,8 @@ class LSTM(_Recurrent):
 
 
 class GRU(_Recurrent):
-    """A (stacked, optionally bidirectional) GRU; the interface of ``nn.GRU(batch_first=True)``.
+    """A (stacked, optionally bidirectional) GRU; the interface of ``nn.GRU(batch_first=True)``:
+    ``forward(x, h0=None) -> (output, h_n)``.
 
     ``reset_after=True`` is PyTorch's form (the only one ``nn.GRU`` has); ``False`` is Cho et al.'s and d2l's.
     """
@@ -290,22 +293,3 @@ class GRU(_Recurrent):
             input_size, hidden_size, num_layers, bidirectional, dtype=dtype, reset_after=reset_after
         )
         self.reset_after = reset_after
-
-    def forward(self, x, h0=None):
-        """
-
-        Parameters
-        ----------
-        x : ndarray, shape (N, T, D)
-        h0
-            initial states (num_layers * num_directions, N, H); zeros if None
-
-        Returns
-        -------
-        output : ndarray, shape (N, T, num_directions * H)
-        h_n : ndarray, shape (num_layers * num_directions, N, H)
-        """
-        if h0 is None:
-            h0 = x.new_zeros(len(self.cells), x.shape[0], self.hidden_size)
-        output, final = self._forward(x, list(h0))
-        return output, torch.stack(final)
