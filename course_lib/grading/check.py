@@ -22,7 +22,7 @@ from course_lib.grading.notebooks import (
     read_notebook,
     rebuild,
     release_notebook,
-    syntax_error,
+    syntax_errors,
 )
 from course_lib.grading.release import RELEASE_DIR, SOURCE_DIR, find_course_root
 
@@ -107,22 +107,14 @@ def _blame_syntax_errors(structure, learner_sources, tasks, notes):
     """A test that fails after an answer cell that cannot be parsed names that cell's syntax error, not the
     NameError it causes (nothing in the broken cell ran)."""
     by_id = {t.grade_id: t for t in tasks}
-    pending = None
-    for cell in structure.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if is_solution_cell(cell) and grade_id in learner_sources:
-            error = syntax_error(learner_sources[grade_id])
-            if error:
-                pending = (grade_id, error)
-                notes.append(f"answer cell '{grade_id}' has a SyntaxError on {error}: nothing in that cell ran.")
-        elif grade_id in by_id and pending:
-            task = by_id[grade_id]
-            if not task.passed:
-                task.message = (
-                    f"SyntaxError in answer cell '{pending[0]}', {pending[1]}: nothing in that cell ran, so this "
-                    "test could not use it. Fix the syntax first."
-                )
-            pending = None
+    for answer, error, test in syntax_errors(structure, learner_sources):
+        notes.append(f"answer cell '{answer}' has a SyntaxError on {error}: nothing in that cell ran.")
+        task = by_id.get(test)
+        if task is not None and not task.passed:
+            task.message = (
+                f"SyntaxError in answer cell '{answer}', {error}: nothing in that cell ran, so this "
+                "test could not use it. Fix the syntax first."
+            )
 
 
 def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=600.0):

@@ -11,7 +11,7 @@ import html
 import json
 import re
 
-from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta, syntax_error
+from course_lib.grading.notebooks import is_graded_cell, is_solution_cell, nbgrader_meta, syntax_errors
 
 MAX_SHOWN_CHARS = 20_000
 """Longer learner code is cut in the page (the page is feedback, not an archive)."""
@@ -120,29 +120,30 @@ def render_feedback(result, released_nb, source_nb=None, expected=None, show_hid
     if result.message:
         body.append(f'<p class="note">{html.escape(result.message)}</p>')
     if result.status in {"ok", "timeout", "memory", "crashed", "output-limit"}:
-        broken = None  # (answer cell, its syntax error) until the next test: that test's error is a consequence
+        unreadable = syntax_errors(released_nb, result.solution_sources)
+        broken = {answer: error for answer, error, _ in unreadable}
+        blamed = {test: (answer, error) for answer, error, test in unreadable}  # the test after a broken cell
         for cell in released_nb.cells:
             grade_id = nbgrader_meta(cell).get("grade_id")
             if is_solution_cell(cell):
                 source = result.solution_sources.get(grade_id)
                 body.append(f"<h3>Your code: {html.escape(str(grade_id))}</h3>")
                 body.append(_pre("(cell missing: graded as left blank)" if source is None else source))
-                error = syntax_error(source) if source else None
-                if error:
-                    broken = (grade_id, error)
-                    body.append(f'<p class="fail">SyntaxError on {html.escape(error)}: Python could not read this '
-                                "cell, so none of it ran. Fix it first: the tests after it fail because of it.</p>")
+                if grade_id in broken:
+                    body.append(f'<p class="fail">SyntaxError on {html.escape(broken[grade_id])}: Python could not '
+                                "read this cell, so none of it ran. Fix it first: the tests after it fail because of "
+                                "it.</p>")
             elif is_graded_cell(cell):
                 body.append(f"<h3>Test: {html.escape(str(grade_id))}</h3>")
                 body.append(_pre(code_by_id.get(grade_id, cell.source) if show_hidden else cell.source))
                 if grade_id in verdicts:
                     verdict = verdicts[grade_id]
-                    if broken and not verdict.passed:
+                    if grade_id in blamed and not verdict.passed:
+                        answer, error = blamed[grade_id]
                         body.append(f"<p>This test failed after the SyntaxError in your cell "
-                                    f"<code>{html.escape(str(broken[0]))}</code> ({html.escape(broken[1])}): "
+                                    f"<code>{html.escape(str(answer))}</code> ({html.escape(error)}): "
                                     "nothing in that cell ran, so the error below is its consequence.</p>")
                     body.append(_verdict_html(verdict, expected or {}, show_hidden, cell.source))
-                broken = None
     if not show_hidden:
         body.append(
             '<p class="note">Hidden tests ran your code on other inputs; their code and expected values '

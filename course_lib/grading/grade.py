@@ -38,7 +38,7 @@ from course_lib.grading.notebooks import (
     read_notebook,
     rebuild,
     release_notebook,
-    syntax_error,
+    syntax_errors,
 )
 from course_lib.grading.release import assignment_names, source_path
 from course_lib.grading.scoring import expected_reports, score_cells
@@ -150,8 +150,8 @@ def grade_submission(
         released_nb = released_nb or release_notebook(source_nb)
         added = added_code_cells(data, released_nb)
         notes = [submission.message]
-        notes += [f"answer cell '{grade_id}' has a SyntaxError on {error}: none of it ran"
-                  for grade_id, code in result.solution_sources.items() if (error := syntax_error(code or ""))]
+        notes += [f"answer cell '{answer}' has a SyntaxError on {error}: none of it ran"
+                  for answer, error, _ in syntax_errors(source_nb, result.solution_sources)]
         if added:
             notes.append(
                 f"{added} code cell(s) you added were not run: only the answer cells are graded, so put all your "

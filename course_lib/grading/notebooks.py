@@ -238,3 +238,22 @@ def syntax_error(source):
     except (RecursionError, MemoryError):
         return "line ?: the cell is nested too deeply for Python to read"
     return None
+
+
+def syntax_errors(nb, learner_sources):
+    """The learner's answer cells that Python cannot read, in the order of ``nb``.
+
+    Returns ``[(answer grade_id, "line N: message", grade_id of the next graded cell or None), ...]``: nothing in a
+    broken answer cell ran, so a failure of the test after it is that cell's consequence, not a mistake of its own.
+    """
+    found, pending = [], None
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if is_solution_cell(cell) and grade_id in learner_sources:
+            error = syntax_error(learner_sources[grade_id])
+            if error:
+                pending = [grade_id, error, None]
+                found.append(pending)
+        elif is_graded_cell(cell) and pending:
+            pending[2], pending = grade_id, None
+    return [tuple(entry) for entry in found]
