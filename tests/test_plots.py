@@ -13,6 +13,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def cjk_font_installed():
+    """True when fontconfig lists a CJK font (the Debian package fonts-noto-cjk, which make installs)."""
+    return bool(shutil.which("fc-list")) and "CJK" in subprocess.run(["fc-list"], capture_output=True,
+                                                                        text=True).stdout
+
+
 def test_plots_draw_what_they_are_given():
     import matplotlib
 
@@ -68,14 +74,13 @@ def test_book_style_draws_figures_at_twice_their_display_size_in_a_notebook(tmp_
     doubled = [abs(pixels - 2 * size) <= 2 for pixels, size in zip(found["pixels"], shown, strict=True)]
     assert all(doubled), (found["pixels"], shown)
     assert 400 <= found["shown"]["width"] <= 460  # about 4 inches at 110 dpi, bbox trimmed
-    if shutil.which("fc-list") and "CJK" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout:
+    if cjk_font_installed():
         assert found["font"] and "CJK" in found["font"]
 
 
 def test_chinese_labels_fall_back_to_the_cjk_font_glyph_by_glyph(tmp_path):
     """Latin text stays in DejaVu Sans, Chinese characters come from the CJK font: no missing-glyph warning."""
-    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
-    if "CJK" not in fonts:
+    if not cjk_font_installed():
         pytest.skip("no CJK font installed (the Debian package fonts-noto-cjk)")
     script = ("import matplotlib; matplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
               "from course_lib.plots import use_chinese_font\nname = use_chinese_font()\n"
