@@ -12,7 +12,10 @@ falsifies the ratio: the BLAS threads of NumPy are still spinning when PyTorch's
 for the cores (measured on the 2-core machine: ``nn.LSTM`` took 29 ms alone and 54 ms beside NumPy). To share the
 machine's background load fairly, the processes alternate: ``--rounds`` rounds of (NumPy process, PyTorch process),
 each timing ``--repeats`` runs after warm-up. Prints, per cell, the median times of both libraries over all rounds,
-their ratio (NumPy / PyTorch), and the spread of the per-round ratios.
+their ratio (NumPy / PyTorch), the spread of the per-round ratios, and the time of the NumPy cell's matrix products
+alone (same shapes and count, in a third process). What the NumPy cell takes above that is its elementwise work:
+each NumPy operation is a Python call and a pass of its own over memory, where PyTorch runs a step's gate
+arithmetic in compiled code.
 """
 
 import argparse
@@ -75,6 +78,33 @@ def numpy_run(cell):
     return run, np.__version__
 
 
+def products_run(cell):
+    """A function that runs only the NumPy cell's matrix products (same shapes, same count), nothing else.
+
+    Its time is the floor that NumPy's elementwise work, done as separate passes, adds to: forward x @ Wx for all
+    steps and h_{t-1} @ Wh per step; backward da_t @ Wh.T per step, then dx, dWx and dWh over all T*N rows.
+    """
+    import numpy as np
+
+    x, _, p = _inputs(np, cell, np.random.default_rng(0))
+    G = GATES[cell] * H
+    x_rows = x.reshape(T * N, D)
+    h_rows = np.ones((T * N, H), dtype=np.float32) / H
+    da = np.ones((T * N, G), dtype=np.float32) / G
+    WhT = np.ascontiguousarray(p["Wh"].T)
+    h_part = np.empty((N, G), dtype=np.float32)
+
+    def run():
+        gates = x_rows @ p["Wx"]
+        for t in range(T):
+            np.matmul(h_rows[t * N : (t + 1) * N], p["Wh"], out=h_part)
+        for t in reversed(range(T)):
+            da[t * N : (t + 1) * N] @ WhT
+        return gates, da @ p["Wx"].T, x_rows.T @ da, h_rows.T @ da
+
+    return run, np.__version__
+
+
 def torch_run(cell, threads):
     """A function that runs one forward + backward of the torch.nn cell (this process never imports course_lib)."""
     import numpy as np
@@ -96,7 +126,8 @@ def torch_run(cell, threads):
 
 def worker(args):
     library, cell = args.worker
-    run, version = numpy_run(cell) if library == "numpy" else torch_run(cell, args.threads)
+    runs = {"numpy": numpy_run, "products": products_run}
+    run, version = runs[library](cell) if library in runs else torch_run(cell, args.threads)
     for _ in range(args.warmup):
         run()
     times = []
@@ -126,18 +157,20 @@ def main(argv=None):
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"N={N} T={T} D={D} H={H}, float32, {args.threads} threads, {args.rounds} rounds x {args.repeats} runs, "
           f"each library in its own process; {os.cpu_count()} CPUs, {date}")
-    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'rounds':>16}")
+    print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'rounds':>16}{'products ms':>13}")
     versions = {}
     for cell in args.cells:
-        numpy_ms, torch_ms = [], []
+        numpy_ms, torch_ms, products_ms = [], [], []
         for _ in range(args.rounds):
             ms, versions["numpy"] = time_in_own_process("numpy", cell, args)
             numpy_ms.append(ms)
             ms, versions["torch"] = time_in_own_process("torch", cell, args)
             torch_ms.append(ms)
+            products_ms.append(time_in_own_process("products", cell, args)[0])
         ratios = [a / b for a, b in zip(numpy_ms, torch_ms, strict=True)]
         a, b = statistics.median(numpy_ms), statistics.median(torch_ms)
-        print(f"{cell:<6}{a:>10.1f}{b:>10.1f}{a / b:>8.2f}{f'{min(ratios):.2f}-{max(ratios):.2f}':>16}", flush=True)
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        print(f"{cell:<6}{a:>10.1f}{b:>10.1f}{a / b:>8.2f}{spread:>16}{statistics.median(products_ms):>13.1f}", flush=True)
     print(f"numpy {versions['numpy']}, torch {versions['torch']}")
 
 

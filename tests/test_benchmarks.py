@@ -17,8 +17,9 @@ def _worker(library):
 
 
 @pytest.mark.slow
-def test_the_numpy_process_never_loads_torch():
-    result = _worker("numpy")
+@pytest.mark.parametrize("library", ["numpy", "products"])
+def test_the_numpy_processes_never_load_torch(library):
+    result = _worker(library)
     assert result["libraries_loaded"] == ["numpy"]
     assert len(result["times_ms"]) == 1 and result["times_ms"][0] > 0
 
@@ -33,3 +34,5 @@ def test_the_whole_benchmark_prints_a_row_per_cell():
     for row in rows:
         numpy_ms, torch_ms, ratio = map(float, row[1:4])
         assert ratio == pytest.approx(numpy_ms / torch_ms, rel=0.02, abs=0.006)  # printed with 2 decimals
+        products_ms = float(row[5])
+        assert 0 < products_ms

@@ -134,8 +134,9 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, reset_after=True):
     dtype = np.result_type(x, h0, Wx)
     # Time-major buffers (T, N, ...), as in lstm_forward: the slice of step t is one contiguous block.
     x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # row t*N + n is x[n, t]
-    # x_t Wx + bx for every step at once: one (T*N, D) @ (D, 3H) product.
-    x_part = (x_rows @ Wx + bx).astype(dtype, copy=False).reshape(T, N, 3 * H)
+    # x_t Wx + bx for every step at once: one (T*N, D) @ (D, 3H) product; bx is added in place (see lstm_forward).
+    x_part = np.matmul(x_rows, Wx).astype(dtype, copy=False).reshape(T, N, 3 * H)
+    x_part += bx
     gates = np.empty((T, N, 3 * H), dtype=dtype)  # r_t, z_t, n_t side by side
     # The hidden-side part of n before the reset gate acts (reset_after=True: h_{t-1} Wh_n + bh_n) or after it
     # (False: (r_t * h_{t-1}) Wh_n + bh_n); for False also r_t * h_{t-1}, which the n block of Wh multiplies.

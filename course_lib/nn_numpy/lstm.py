@@ -173,8 +173,10 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     # Time-major buffers (T, N, ...): the slice of step t is then one contiguous block, which BLAS and the
     # elementwise loops read fastest. They are transposed to batch-first (N, T, ...) only on the way out.
     x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # row t*N + n is x[n, t]
-    # x_t Wx + b for every step at once: one (T*N, D) @ (D, 4H) product instead of T small ones.
-    gates = (x_rows @ Wx + b).astype(dtype, copy=False).reshape(T, N, 4 * H)
+    # x_t Wx + b for every step at once: one (T*N, D) @ (D, 4H) product instead of T small ones; b is added in
+    # place, since a second (T*N, 4H) array would cost another pass over memory and fresh pages.
+    gates = np.matmul(x_rows, Wx).astype(dtype, copy=False).reshape(T, N, 4 * H)
+    gates += b
     h = np.empty((T, N, H), dtype=dtype)
     c = np.empty((T, N, H), dtype=dtype)
     tanh_c = np.empty((T, N, H), dtype=dtype)
@@ -239,8 +241,10 @@ def lstm_backward(dh, cache, dc_last=None):
         dc_next += dc_last
     dh_t = np.empty((N, H), dtype=dtype)
     dc_t = np.empty((N, H), dtype=dtype)
+    slope = np.empty((N, 4 * H), dtype=dtype)  # buffer for the gate nonlinearities' derivatives
     for t in reversed(range(T)):
-        i, f, g, o = (gates[t, :, k * H : (k + 1) * H] for k in range(4))
+        a = gates[t]  # the activations i, f, g, o side by side
+        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
         da_i, da_f, da_g, da_o = (da[t, :, k * H : (k + 1) * H] for k in range(4))
         c_prev = c[t - 1] if t > 0 else c0
         np.add(dh[t], dh_next, out=dh_t)
@@ -256,17 +260,19 @@ def lstm_backward(dh, cache, dc_last=None):
         np.multiply(dc_t, c_prev, out=da_f)
         np.multiply(dc_t, i, out=da_g)
         np.multiply(dc_t, f, out=dc_next)
-        # through the nonlinearities: sigmoid'(a) = s (1 - s) for i, f, o; tanh'(a) = 1 - g^2 for g
-        da_i *= i * (1.0 - i)
-        da_f *= f * (1.0 - f)
-        da_g *= 1.0 - g * g
-        da_o *= o * (1.0 - o)
+        # Through the nonlinearities, for the whole (N, 4H) block at once: sigmoid' = s (1 - s) for i, f, o and
+        # tanh' = 1 - g^2 = g (-g) + 1 for g, so slope = a * (1 - a) with a's g block negated before the product.
+        np.subtract(1.0, a, out=slope)
+        np.negative(g, out=slope[:, 2 * H : 3 * H])
+        slope *= a
+        slope[:, 2 * H : 3 * H] += 1.0
+        da[t] *= slope
         dh_next = da[t] @ WhT  # a_t = ... + h_{t-1} Wh
     # The weights are shared by all steps, so their gradients sum over steps: one product over T*N rows each.
-    h_prev_rows = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)  # h_{t-1} for every t
+    # h is time-major, so h_1 .. h_{T-1} (the h_{t-1} of steps 2 .. T) are already T-1 contiguous blocks.
     da_rows = da.reshape(T * N, 4 * H)
     dx = _batch_first((da_rows @ Wx.T).reshape(T, N, D))
     dWx = x_rows.T @ da_rows
-    dWh = h_prev_rows.T @ da_rows
+    dWh = h0.T @ da[0] + h[:-1].reshape((T - 1) * N, H).T @ da[1:].reshape((T - 1) * N, 4 * H)
     db = da_rows.sum(axis=0)
     return dx, dh_next, dc_next, dWx, dWh, db
