@@ -169,8 +169,8 @@ def main(argv=None):
             products_ms.append(time_in_own_process("products", cell, args)[0])
         ratios = [a / b for a, b in zip(numpy_ms, torch_ms, strict=True)]
         a, b = statistics.median(numpy_ms), statistics.median(torch_ms)
-        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"{cell:<6}{a:>10.1f}{b:>10.1f}{a / b:>8.2f}{spread:>16}{statistics.median(products_ms):>13.1f}", flush=True)
+        spread, products = f"{min(ratios):.2f}-{max(ratios):.2f}", statistics.median(products_ms)
+        print(f"{cell:<6}{a:>10.1f}{b:>10.1f}{a / b:>8.2f}{spread:>16}{products:>13.1f}", flush=True)
     print(f"numpy {versions['numpy']}, torch {versions['torch']}")
 
 

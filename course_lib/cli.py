@@ -159,6 +159,7 @@ def _grade(args):
             on_result=progress,
             students=args.students,
             late_policy=policy,
+            nbgrader_course=args.nbgrader_course,
         )
     except (FileNotFoundError, SolutionError, GradebookUnavailable) as error:  # a setup problem: say it plainly
         print(f"course grade: {error}", file=sys.stderr)
@@ -315,6 +316,9 @@ def build_parser():
                        help="percent of the earned points taken off per day (or part of one) late")
     grade.add_argument("--late-cap", type=_percent, default=None, metavar="PCT",
                        help="the most a late penalty can take, in percent (default 100)")
+    grade.add_argument("--nbgrader-course", default=None, metavar="DIR",
+                       help="also write nbgrader's autograded/ and feedback/ folders in this nbgrader course "
+                            "directory, for formgrader and nbgrader release_feedback")
     grade.set_defaults(run=_grade)
 
     from course_lib.grading.export import FORMATS

@@ -9,23 +9,21 @@ The pipeline for one exercise set:
 3. each submission is rebuilt from the source structure (``notebooks.rebuild``), executed in the sandbox and
    scored outside it (``scoring.score_cells``): ``grade_submission``, which never raises, runs in a pool of
    ``workers`` processes;
-4. the parent process alone writes results as they arrive: the gradebook (one transaction per submission), the
-   feedback page, and grades.csv (rewritten atomically, sorted, so that any number of workers gives the same
-   file).
+4. the parent process alone writes results as they arrive (``record.Recorder``): the gradebook (one transaction
+   per submission), the feedback page, and grades.csv (rewritten atomically, sorted, so that any number of
+   workers gives the same file).
 """
 
 import contextlib
-import csv
-import io
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from course_lib.grading import execution
-from course_lib.grading.export import cells_csv_text, read_rows
-from course_lib.grading.feedback import render_feedback
 from course_lib.grading.intake import PENDING, discover
 from course_lib.grading.late import apply_policy
 from course_lib.grading.notebooks import (
@@ -40,29 +38,16 @@ from course_lib.grading.notebooks import (
     release_notebook,
     syntax_errors,
 )
+from course_lib.grading.record import Recorder
 from course_lib.grading.release import assignment_names, source_path
 from course_lib.grading.scoring import expected_reports, score_cells
 
-CSV_COLUMNS = [
-    "student_id", "assignment", "score", "max_score", "status", "lms_id", "late", "submitted", "penalty", "source",
-    "message",
-]  # fmt: skip
-"""grades.csv's columns. ``score`` is empty on a row that is not a grade (a duplicate, an unreadable file: nothing
-ran), and after any late penalty; ``lms_id`` is the LMS's number for the student, ``late`` says ``LATE`` when the
-LMS marked the file so or it came after ``--deadline``, ``submitted`` is nbgrader's timestamp (UTC), ``penalty`` the
-points the late policy took off (``late``), ``source`` is the file graded (relative to the submissions folder) and
-``message`` says what happened."""
 EXECUTED_STATUSES = {"ok", "timeout", "memory", "crashed", "output-limit"}
 """Statuses of a submission whose code ran (possibly cut short): cells that finished keep their points."""
-GRADER_FAULTS = {"sandbox-error", "grader-error"}
-"""Statuses that are the grader's fault, not the student's: the gradebook keeps whatever grade it had."""
 RETRIED_STATUSES = {"crashed", "sandbox-error"}
 """Statuses worth a second run: a kernel that fails to start on a loaded machine is no fault of the student's
 (a notebook that kills its own kernel just fails twice)."""
 RETRIES = 1
-NOT_A_STUDENT = {"duplicate", "unidentified"}
-"""Rows that get no gradebook entry and no feedback page (no student, or the student's other entry has
-them)."""
 
 
 @dataclass
@@ -84,6 +69,9 @@ class SubmissionResult:
     late: bool = False
     submitted: str = ""  # when it was handed in (UTC), "" if unknown
     penalty: float = 0.0  # points taken off by the late policy
+    submitted_at: object = None  # ``submitted`` in full (a naive UTC datetime), for nbgrader's gradebook
+    source_dir: str = ""  # the folder the notebook was read from ("" for a zip), for nbgrader's files beside it
+    executed_nb: str = ""  # the notebook as it ran (nbformat JSON), kept only for nbgrader's autograded/ folder
 
     @property
     def final_score(self):
@@ -113,7 +101,15 @@ class SubmissionResult:
 
 
 def grade_submission(
-    submission, name, source_nb, expected, limits=None, use_sandbox=True, released_nb=None, other_sets=None
+    submission,
+    name,
+    source_nb,
+    expected,
+    limits=None,
+    use_sandbox=True,
+    released_nb=None,
+    other_sets=None,
+    keep_notebook=False,
 ):
     """Grade one submission; never raises (a failure becomes the result's ``status``).
 
@@ -124,6 +120,7 @@ def grade_submission(
     - released_nb: the released notebook, where a deleted answer cell is taken from (default: made here).
     - other_sets: ``{set name: answer-cell ids}`` of the course's other sets, to name the set of a notebook
       handed in for the wrong one.
+    - keep_notebook: keep the notebook as it ran in ``executed_nb`` (for nbgrader's ``autograded/`` folder).
 
     Returns a ``SubmissionResult``.
     """
@@ -138,6 +135,9 @@ def grade_submission(
         max_score(source_nb),
     )
     result.lms_id, result.late, result.submitted = submission.lms_id, submission.late, submission.submitted
+    result.submitted_at = submission.submitted_at
+    if submission.path is not None and submission.member is None:
+        result.source_dir = str(submission.path.parent)
     if submission.status != PENDING:
         return result
     try:
@@ -171,6 +171,8 @@ def grade_submission(
             result.verdicts = score_cells(source_nb, run.nb, expected)
             result.score = sum(v.points for v in result.verdicts)
             result.compute_s = execution.compute_seconds(run.nb)
+            if keep_notebook:
+                result.executed_nb = nbformat.writes(run.nb)
     except UnreadableNotebook as error:
         result.status, result.message = error.status, str(error)
     except Exception as error:  # a grader bug must cost this row only, never the others
@@ -223,96 +225,6 @@ def answer_cell_ids(root):
     }
 
 
-def _write_atomically(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def grades_csv_text(results, kept_rows=()):
-    """grades.csv for ``results`` and the ``kept_rows`` (dicts) of an earlier run that they do not replace: one
-    row per submission, sorted by assignment, student id, then source."""
-    rows = [{column: row.get(column) or "" for column in CSV_COLUMNS} for row in kept_rows]
-    rows += [result.csv_row() for result in results]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(sorted(rows, key=lambda r: (r["assignment"], r["student_id"], r["source"])))
-    return buffer.getvalue()
-
-
-def previous_rows(path):
-    """The rows of an earlier grades.csv at ``path`` (a list of dicts), or [] if there is none.
-
-    A file that is not a grades.csv (no student_id and assignment columns) is kept aside as ``.bak``, never
-    silently overwritten.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-    if not {"student_id", "assignment"} <= set(reader.fieldnames or []):
-        path.replace(path.with_name(path.name + ".bak"))
-        return []
-    return rows
-
-
-class _Recorder:
-    """Writes each result as it arrives: gradebook, feedback page, grades.csv."""
-
-    def __init__(self, name, source_nb, expected, out_dir, db_url, show_hidden):
-        self.name, self.source_nb, self.expected = name, source_nb, expected
-        self.released_nb = release_notebook(source_nb)
-        self.out_dir, self.show_hidden = Path(out_dir), show_hidden
-        self.results = []
-        self.earlier = previous_rows(self.out_dir / "grades.csv")  # rows of students not graded this time stay
-        self.earlier_cells = read_rows(self.out_dir / "cells.csv")
-        from course_lib.grading import gradebook  # nbgrader's API: needed in the parent only
-
-        self.record_grades = gradebook.record_grades
-        with gradebook.schema_lock(db_url):  # graders started together on a new database take turns here
-            self.gradebook = gradebook.open_gradebook(db_url)
-            gradebook.record_assignment(self.gradebook, name, source_nb)
-
-    def add(self, result):
-        if result.status not in GRADER_FAULTS | NOT_A_STUDENT:
-            try:
-                self.record_grades(
-                    self.gradebook,
-                    self.name,
-                    self.source_nb,
-                    result.student_id,
-                    {v.grade_id: v.points for v in result.verdicts},
-                    penalty=result.penalty,
-                )
-            except Exception as error:  # keep the row (and the others); say the gradebook missed it
-                result.status = "gradebook-error"
-                result.message = f"grade not stored in the gradebook: {type(error).__name__}: {error}"
-        if result.status not in NOT_A_STUDENT:
-            page = self.out_dir / "feedback" / result.student_id / f"{self.name}.html"
-            page.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(
-                page,
-                render_feedback(result, self.released_nb, self.source_nb, self.expected, self.show_hidden),
-            )
-        self.results.append(result)
-        self.write_csv()
-
-    def write_csv(self):
-        graded = {(r.assignment, r.student_id) for r in self.results}
-        kept = [row for row in self.earlier if (row.get("assignment"), row.get("student_id")) not in graded]
-        _write_atomically(self.out_dir / "grades.csv", grades_csv_text(self.results, kept))
-        students = [r for r in self.results if r.status not in NOT_A_STUDENT]  # a duplicate keeps the first's cells
-        replaced = {(r.assignment, r.student_id) for r in students}
-        kept = [row for row in self.earlier_cells if (row.get("assignment"), row.get("student_id")) not in replaced]
-        _write_atomically(self.out_dir / "cells.csv", cells_csv_text(students, kept))
-
-    def close(self):
-        self.gradebook.close()
-
-
 def _database_url(db, out_dir):
     from course_lib.grading.gradebook import database_url
 
@@ -339,6 +251,7 @@ def grade_assignment(
     pool=None,
     students=None,
     late_policy=None,
+    nbgrader_course=None,
 ):
     """Autograde every submission of exercise set ``name``.
 
@@ -355,6 +268,8 @@ def grade_assignment(
     - students: grade only these students (ids as in grades.csv, or LMS ids); the other rows of an existing
       grades.csv stay as they are.
     - late_policy: a ``late.LatePolicy`` (deadline and penalty), or ``None`` for none.
+    - nbgrader_course: an nbgrader course directory to write ``autograded/`` and ``feedback/`` folders into (see
+      ``nbgrader_dirs``), or ``None``.
     - pool: a ``concurrent.futures`` executor to grade in, shared by several calls (the adversarial tests grade
       every exercise set in one pool); default: one of ``workers`` processes made here when ``workers > 1``.
 
@@ -379,10 +294,13 @@ def grade_assignment(
         submissions = discover(name, submissions_dir)
         if students:
             submissions = _only(submissions, students, submissions_dir)
-        recorder = _Recorder(name, source_nb, expected, out_dir, _database_url(db, out_dir), show_hidden)
+        recorder = Recorder(
+            name, source_nb, expected, out_dir, _database_url(db, out_dir), show_hidden, nbgrader_course
+        )
         stack.callback(recorder.close)
         recorder.write_csv()
         job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb, answer_cell_ids(root))
+        job += (nbgrader_course is not None,)
         for result in _results(submissions, job, pool):
             apply_policy(result, late_policy)
             recorder.add(result)

@@ -140,7 +140,7 @@ def record_assignment(gradebook, name, source_nb):
     gradebook.db.commit()
 
 
-def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalty=0.0):
+def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalty=0.0, timestamp=None):
     """Store one submission's automatic scores.
 
     Inputs:
@@ -149,6 +149,8 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalt
     - student_id: the student (created if new).
     - points_by_cell: ``{grade_id: points}``; graded cells not listed get 0.
     - penalty: points taken off for lateness (nbgrader's ``late_submission_penalty``, shown by formgrader).
+    - timestamp: when it was handed in (naive UTC ``datetime``) or ``None``; formgrader counts a submission as
+      graded only when this equals the time in nbgrader's ``submitted/`` folder.
 
     Creates or updates the submission, so recording the same grades twice leaves the gradebook unchanged.
     """
@@ -159,7 +161,7 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalt
             warnings.catch_warnings()
         ):  # nbgrader 0.9's add_submission trips SQLAlchemy 2's autoflush warning
             warnings.simplefilter("ignore", SAWarning)
-            gradebook.update_or_create_submission(name, student_id)
+            gradebook.update_or_create_submission(name, student_id, timestamp=timestamp)
         for grade_id, _ in graded_cells(source_nb):
             grade = gradebook.find_grade(grade_id, notebook, name, student_id)
             grade.auto_score = float(points_by_cell.get(grade_id, 0.0))

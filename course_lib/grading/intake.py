@@ -17,7 +17,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from course_lib.grading import late
@@ -45,6 +45,7 @@ class Submission:
     lms_id: str = ""  # the LMS's number for the student (Moodle participant id, Canvas user id), "" if none
     late: bool = False  # the LMS marked the file late ("LATE" in a Canvas file name)
     submitted: str = ""  # when it was handed in (ISO, UTC), from nbgrader's timestamp.txt; "" if unknown
+    submitted_at: datetime | None = None  # the same time in full (naive UTC, as nbgrader's gradebook keeps it)
 
     def read_bytes(self):
         """The notebook's raw bytes; raises ``UnreadableNotebook`` if they cannot be read safely."""
@@ -175,6 +176,7 @@ def _from_folder(student_id, folder, origin, assignment):
         if when is None and not note:
             when, note = late.read_timestamp(folder)
         found.submitted = when.astimezone(timezone.utc).isoformat(" ", "seconds") if when else ""
+        found.submitted_at = when.astimezone(timezone.utc).replace(tzinfo=None) if when else None
         found.message = "; ".join(m for m in (message, note) if m)
         return found
     zips = [f for f in files if f.lower().endswith(".zip") and not _is_ignored(f)]

@@ -20,6 +20,13 @@ MAX_NOTEBOOK_BYTES = 50_000_000
 """Submissions larger than this are refused unread (a real exercise notebook is well under 1 MB)."""
 
 
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through a temporary file beside it, so that a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 class UnreadableNotebook(ValueError):
     """A submission that is not a notebook (empty, truncated JSON, wrong structure); ``status`` names why."""
 

@@ -10,7 +10,7 @@ checked for being in sync.
 from pathlib import Path
 
 from course_lib.grading.audit import kernel_judgements, manually_graded_cells
-from course_lib.grading.notebooks import notebook_text, read_notebook, release_notebook
+from course_lib.grading.notebooks import notebook_text, read_notebook, release_notebook, write_atomically
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "exercises"
@@ -73,9 +73,7 @@ def release_assignment(root, name):
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".ipynb.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, text)
     return path, True
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.grading import execution
-from course_lib.grading.notebooks import cell_outcomes, graded_cells, notebook_text, rebuild
+from course_lib.grading.notebooks import cell_outcomes, graded_cells, notebook_text, rebuild, write_atomically
 
 RTOL = 1e-5
 ATOL = 1e-7
@@ -174,7 +174,5 @@ def expected_reports(name, source_nb, cache_dir=None):
         expected[grade_id] = outcome["reports"]
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(expected, sort_keys=True), encoding="utf-8")
-        tmp.replace(cache_file)
+        write_atomically(cache_file, json.dumps(expected, sort_keys=True))
     return expected
