@@ -21,7 +21,7 @@ help:
 	@echo "make screenshots  after make book: every chapter at 1280 px into _build/screenshots (checks its figures and code)"
 	@echo "make serve      serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make release    regenerate exercises/ from solutions/"
-	@echo "make lint       ruff"
+	@echo "make lint       ruff check and ruff format --check"
 	@echo "make clean      remove what the build generated (_build, the site's MathJax copy)"
 	@echo "make distclean  clean, and remove .venv too"
 
@@ -86,6 +86,7 @@ release: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib tests benchmarks
+	$(BIN)/ruff format --check course_lib tests benchmarks
 
 clean:
 	rm -rf _build $(SITE_EXTRA) _static/mathjax .pytest_cache .ruff_cache .hypothesis

@@ -144,8 +144,19 @@ def time_in_own_process(library, cell, args):
     env = dict(os.environ)
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = str(args.threads)  # BLAS reads its thread count when it is loaded
-    command = [sys.executable, __file__, "--worker", library, cell, "--repeats", str(args.repeats),
-               "--warmup", str(args.warmup), "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        library,
+        cell,
+        "--repeats",
+        str(args.repeats),
+        "--warmup",
+        str(args.warmup),
+        "--threads",
+        str(args.threads),
+    ]
     result = json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
     return statistics.median(result["times_ms"]), result["version"]
 
@@ -155,8 +166,10 @@ def main(argv=None):
     if args.worker:
         return worker(args)
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"N={N} T={T} D={D} H={H}, float32, {args.threads} threads, {args.rounds} rounds x {args.repeats} runs, "
-          f"each library in its own process; {os.cpu_count()} CPUs, {date}")
+    print(
+        f"N={N} T={T} D={D} H={H}, float32, {args.threads} threads, {args.rounds} rounds x {args.repeats} runs, "
+        f"each library in its own process; {os.cpu_count()} CPUs, {date}"
+    )
     print(f"{'cell':<6}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'rounds':>16}{'products ms':>13}")
     versions = {}
     for cell in args.cells:

@@ -78,8 +78,17 @@ def run(name: str, seed: int, args, vocab, train_ids, val_batches) -> tuple[np.n
         return itertools.islice(lm_random_batches(train_ids, 32, 32, seed=1000 * seed + epoch), steps_per_epoch)
 
     started = time.process_time()
-    history = train_torch(model, batches, val_batches, epochs=epochs, lr=lr, clip_norm=1.0, seed=seed,
-                          progress=False, clock=time.process_time)
+    history = train_torch(
+        model,
+        batches,
+        val_batches,
+        epochs=epochs,
+        lr=lr,
+        clip_norm=1.0,
+        seed=seed,
+        progress=False,
+        clock=time.process_time,
+    )
     return np.exp(history["val_loss"]), time.process_time() - started
 
 
@@ -98,8 +107,10 @@ def main(argv=None) -> None:
     vocab, train_ids, val_ids = lm_data(500, 2_000_000, 65_536)
     val_batches = list(lm_random_batches(val_ids, 64, 32, seed=0))
     unigram = ngram_perplexities(train_ids, val_ids, len(vocab), orders=(1,))[0]["perplexity"]
-    print(f"validation perplexity after {args.steps} updates of 32 x 32 characters, H = {args.hidden}, "
-          f"{args.seeds} seed(s); unigram model {unigram:.1f}\n")
+    print(
+        f"validation perplexity after {args.steps} updates of 32 x 32 characters, H = {args.hidden}, "
+        f"{args.seeds} seed(s); unigram model {unigram:.1f}\n"
+    )
     print("| model | perplexity (mean) | min-max over seeds | curve (mean, each tenth) | CPU s per run |")
     print("| --- | --- | --- | --- | --- |")
     for name in names:
@@ -108,8 +119,10 @@ def main(argv=None) -> None:
         finals = curves[:, -1]
         curve = " ".join(f"{value:.0f}" for value in curves.mean(axis=0))
         seconds = np.mean([s for _, s in results])
-        print(f"| {name} | {finals.mean():.1f} | {finals.min():.1f}-{finals.max():.1f} | {curve} | {seconds:.0f} |",
-              flush=True)
+        print(
+            f"| {name} | {finals.mean():.1f} | {finals.min():.1f}-{finals.max():.1f} | {curve} | {seconds:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

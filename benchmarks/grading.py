@@ -55,20 +55,14 @@ def cells_compute_seconds(notebook_text_by_kind, source_nb):
 
     seconds = {}
     for kind, text in notebook_text_by_kind.items():
-        learner = {
-            nbgrader_meta(c)["grade_id"]: c.source
-            for c in nbformat.reads(text, 4).cells
-            if is_solution_cell(c)
-        }
+        learner = {nbgrader_meta(c)["grade_id"]: c.source for c in nbformat.reads(text, 4).cells if is_solution_cell(c)}
         result = execution.run_trusted(rebuild(source_nb, learner))
         seconds[kind] = execution.compute_seconds(result.nb) or 0.0
     return seconds
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default = "rnn" if "rnn" in release.assignment_names(REPO) else None
     parser.add_argument("--assignment", default=default, help="exercise set to grade (default: rnn)")
     parser.add_argument("--students", type=int, default=40)
@@ -131,9 +125,7 @@ def main():
                 )
         if 1 in walls:
             overhead = (walls[1] - class_compute) / args.students
-            print(
-                f"overhead beyond the notebook's own compute: {overhead:.2f} s per submission (target <= 2 s)"
-            )
+            print(f"overhead beyond the notebook's own compute: {overhead:.2f} s per submission (target <= 2 s)")
         if 1 in walls and 2 in walls:
             print(f"speed-up with 2 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7x)")
     finally:

@@ -51,17 +51,28 @@ def main(argv=None) -> None:
     print("| T | always 1 | " + " | ".join(args.cells) + " |")
     print("|---" * (len(args.cells) + 2) + "|")
     for T in args.lengths:
-        scores = {cell: [chapter["train_adding"](cell, T, seed=s, steps=args.steps, hidden_size=args.hidden,
-                                                 probe_every=max(args.steps, 1))["test_mse"]
-                         for s in range(args.seeds)] for cell in args.cells}
+        scores = {
+            cell: [
+                chapter["train_adding"](
+                    cell, T, seed=s, steps=args.steps, hidden_size=args.hidden, probe_every=max(args.steps, 1)
+                )["test_mse"]
+                for s in range(args.seeds)
+            ]
+            for cell in args.cells
+        }
         print(f"| {T} | {1 / 6:.4f} | " + " | ".join(summary(scores[c]) for c in args.cells) + " |", flush=True)
 
     print(f"\nCopy task (S = 4 symbols, K = 4): accuracy on the written symbols, chance {1 / 4:.3f}\n")
     print("| delay | " + " | ".join(args.cells) + " |")
     print("|---" * (len(args.cells) + 1) + "|")
     for D in args.delays:
-        scores = {cell: [chapter["train_copy"](cell, D, seed=s, steps=args.steps, hidden_size=args.hidden)
-                         for s in range(args.seeds)] for cell in args.cells}
+        scores = {
+            cell: [
+                chapter["train_copy"](cell, D, seed=s, steps=args.steps, hidden_size=args.hidden)
+                for s in range(args.seeds)
+            ]
+            for cell in args.cells
+        }
         print(f"| {D} | " + " | ".join(summary(scores[c]) for c in args.cells) + " |", flush=True)
     print(f"\n{time.process_time() - start:.0f} CPU-s")
 

@@ -74,8 +74,15 @@ def row(task, model, metric, value, seconds, note="", baseline=False) -> dict:
     """One line of the results table (echoed as soon as it is measured). The baseline row of a task gives the
     baseline columns of the task's other rows."""
     print(f"  {task:<26} {model:<28} {metric} = {value:.4g}   {seconds:.0f} CPU s  {note}", flush=True)
-    return {"task": task, "model": model, "metric": metric, "value": value, "seconds": seconds, "note": note,
-            "is_baseline": baseline}
+    return {
+        "task": task,
+        "model": model,
+        "metric": metric,
+        "value": value,
+        "seconds": seconds,
+        "note": note,
+        "is_baseline": baseline,
+    }
 
 
 # --------------------------------------------------------------------------------------------- language model
@@ -104,8 +111,7 @@ def lm_baseline(budget, device, bfloat16):
     started = CLOCK()
     best_n = lm_best_order()  # n chosen on validation
     test_ppl = ngram_perplexities(train_ids, test_ids, len(vocab), orders=(best_n,))[0]["perplexity"]
-    return [row(LM_TASK, f"Kneser-Ney {best_n}-gram", "test perplexity", test_ppl, CLOCK() - started,
-                baseline=True)]
+    return [row(LM_TASK, f"Kneser-Ney {best_n}-gram", "test perplexity", test_ppl, CLOCK() - started, baseline=True)]
 
 
 def lm_model(budget, device, bfloat16, cell):
@@ -118,8 +124,14 @@ def lm_model(budget, device, bfloat16, cell):
 # The regularised model of the "lmreg" task: larger, dropout on its inputs and outputs, output layer tied to the
 # embedding (which also saves V * H parameters). Run it on its own with a longer budget:
 #     python benchmarks/results.py --tasks lmreg --budget 2400 --jobs 1
-LM_REGULARISED = {"cell": "lstm", "embed_size": 512, "hidden_size": 512, "dropout": 0.3, "embedding_dropout": 0.1,
-                  "tie_weights": True}
+LM_REGULARISED = {
+    "cell": "lstm",
+    "embed_size": 512,
+    "hidden_size": 512,
+    "dropout": 0.3,
+    "embedding_dropout": 0.1,
+    "tie_weights": True,
+}
 LM_REGULARISED_LEARNING_RATE = 3e-3
 
 
@@ -141,20 +153,45 @@ def train_and_score_lm(model, name, lr, budget, bfloat16):
     # with all the text before it, as the n-gram model predicts it with its n - 1 predecessors.
     val_batches = list(lm_sequential_batches(val_ids[:60_000], 16, 64, offset=0))
     test_batches = list(lm_sequential_batches(test_ids, 16, 64, offset=0))
-    history = train_torch(model, lambda epoch: lm_sequential_batches(train_ids, 32, 64, seed=epoch), val_batches,
-                          epochs=1000, lr=lr, lr_decay=0.8, clip_norm=1.0, carry_state=True, max_seconds=budget,
-                          progress=False, clock=CLOCK, desc=name, bfloat16=bfloat16)
+    history = train_torch(
+        model,
+        lambda epoch: lm_sequential_batches(train_ids, 32, 64, seed=epoch),
+        val_batches,
+        epochs=1000,
+        lr=lr,
+        lr_decay=0.8,
+        clip_norm=1.0,
+        carry_state=True,
+        max_seconds=budget,
+        progress=False,
+        clock=CLOCK,
+        desc=name,
+        bfloat16=bfloat16,
+    )
     test_ppl = perplexity(evaluate_torch(model, test_batches, carry_state=True))
     # The last epoch's training perplexity (over the text it revisits, dropout on), to compare with the held-out one.
     train_ppl = perplexity(history["train_loss"][-1])
     started = CLOCK()
     mixed_ppl, weight, best_n = lm_interpolated(model, *lm_data())
-    return [row(LM_TASK, name, "test perplexity", test_ppl, history["seconds"][-1],
-                f"{history['steps']} steps of 32x64 chars{', bfloat16' if bfloat16 else ''}, "
-                f"training perplexity {train_ppl:.1f} in the last epoch"),
-            row(LM_TASK, f"{name} + Kneser-Ney {best_n}-gram", "test perplexity", mixed_ppl,
-                history["seconds"][-1] + CLOCK() - started,
-                f"interpolated, weight {weight:.2f} on the network chosen on validation")]
+    return [
+        row(
+            LM_TASK,
+            name,
+            "test perplexity",
+            test_ppl,
+            history["seconds"][-1],
+            f"{history['steps']} steps of 32x64 chars{', bfloat16' if bfloat16 else ''}, "
+            f"training perplexity {train_ppl:.1f} in the last epoch",
+        ),
+        row(
+            LM_TASK,
+            f"{name} + Kneser-Ney {best_n}-gram",
+            "test perplexity",
+            mixed_ppl,
+            history["seconds"][-1] + CLOCK() - started,
+            f"interpolated, weight {weight:.2f} on the network chosen on validation",
+        ),
+    ]
 
 
 @torch.no_grad()
@@ -176,8 +213,9 @@ def held_out_probabilities(model, ids, rows=16, chunk=128):
     for start in range(0, length, chunk):
         logits, state = model(X[:, start : start + chunk], state)  # (rows, chunk, V)
         window = Y[:, start : start + chunk]
-        nll = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), window.reshape(-1),
-                                                reduction="none")
+        nll = torch.nn.functional.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]), window.reshape(-1), reduction="none"
+        )
         log_p[:, start : start + chunk] = -nll.reshape(window.shape)
     model.train(was_training)
     return np.exp(log_p.double().cpu().numpy().reshape(-1)), np.arange(1, rows * length + 1)
@@ -230,19 +268,35 @@ def pos_model(budget, device, bfloat16):
 
     (train_x, train_y), (val_x, val_y), (test_x, test_y) = encode(train), encode(val), encode(test)
     torch.manual_seed(0)
-    model = Tagger(len(words), len(tags), embed_size=100, hidden_size=128, bidirectional=True,
-                   dropout=0.2).to(device)
-    history = train_torch(model, lambda e: padded_batches(train_x, train_y, 32, seed=e),
-                          list(padded_batches(val_x, val_y, 128, shuffle=False)), epochs=1000, lr=1e-2,
-                          clip_norm=5.0, patience=3, max_seconds=budget, progress=False, clock=CLOCK,
-                          desc="pos")
+    model = Tagger(len(words), len(tags), embed_size=100, hidden_size=128, bidirectional=True, dropout=0.2).to(device)
+    history = train_torch(
+        model,
+        lambda e: padded_batches(train_x, train_y, 32, seed=e),
+        list(padded_batches(val_x, val_y, 128, shuffle=False)),
+        epochs=1000,
+        lr=1e-2,
+        clip_norm=5.0,
+        patience=3,
+        max_seconds=budget,
+        progress=False,
+        clock=CLOCK,
+        desc="pos",
+    )
     correct = total = 0
     for batch in padded_batches(test_x, test_y, 256, shuffle=False):
         predicted = model.predict(batch["inputs"], batch["lengths"])
         correct += token_accuracy(predicted, batch["targets"], batch["mask"]) * batch["mask"].sum()
         total += batch["mask"].sum()
-    return [row(POS_TASK, "BiLSTM 2x128", "test token accuracy", correct / total, history["seconds"][-1],
-                f"{len(history['epoch'])} epochs")]
+    return [
+        row(
+            POS_TASK,
+            "BiLSTM 2x128",
+            "test token accuracy",
+            correct / total,
+            history["seconds"][-1],
+            f"{len(history['epoch'])} epochs",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------- sentiment
@@ -270,9 +324,17 @@ def sentiment_baseline(budget, device, bfloat16):
     train, val, test = sentiment_data()
     started = CLOCK()
     model, _ = tune_tfidf_logistic_regression(_texts(train), _labels(train), _texts(val), _labels(val))
-    return [row(SENTIMENT_TASK, "TF-IDF char 1-3-grams + LR", "test accuracy",
-                model.accuracy(_texts(test), _labels(test)), CLOCK() - started, f"C = {model.C:g} chosen on validation",
-                baseline=True)]
+    return [
+        row(
+            SENTIMENT_TASK,
+            "TF-IDF char 1-3-grams + LR",
+            "test accuracy",
+            model.accuracy(_texts(test), _labels(test)),
+            CLOCK() - started,
+            f"C = {model.C:g} chosen on validation",
+            baseline=True,
+        )
+    ]
 
 
 def sentiment_model(budget, device, bfloat16):
@@ -281,15 +343,32 @@ def sentiment_model(budget, device, bfloat16):
     encode = lambda part: [chars.encode(t[:MAX_CHARS]) for t in _texts(part)]
     torch.manual_seed(0)
     model = Classifier(len(chars), 2, embed_size=64, hidden_size=128, pooling="max", dropout=0.3).to(device)
-    history = train_torch(model, lambda e: padded_batches(encode(train), _labels(train), 32, seed=e),
-                          list(padded_batches(encode(val), _labels(val), 128, shuffle=False)), epochs=1000,
-                          lr=3e-3, clip_norm=5.0, patience=3, max_seconds=budget, progress=False, clock=CLOCK,
-                          desc="sentiment")
+    history = train_torch(
+        model,
+        lambda e: padded_batches(encode(train), _labels(train), 32, seed=e),
+        list(padded_batches(encode(val), _labels(val), 128, shuffle=False)),
+        epochs=1000,
+        lr=3e-3,
+        clip_norm=5.0,
+        patience=3,
+        max_seconds=budget,
+        progress=False,
+        clock=CLOCK,
+        desc="sentiment",
+    )
     correct = 0
     for batch in padded_batches(encode(test), _labels(test), 256, shuffle=False):
         correct += int(np.sum(model.predict(batch["inputs"], batch["lengths"]) == batch["targets"]))
-    return [row(SENTIMENT_TASK, "LSTM 128, max over states", "test accuracy", correct / len(test),
-                history["seconds"][-1], f"{len(history['epoch'])} epochs, first {MAX_CHARS} chars")]
+    return [
+        row(
+            SENTIMENT_TASK,
+            "LSTM 128, max over states",
+            "test accuracy",
+            correct / len(test),
+            history["seconds"][-1],
+            f"{len(history['epoch'])} epochs, first {MAX_CHARS} chars",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------- slot filling
@@ -310,11 +389,19 @@ def slots(budget, device, bfloat16, cue_position):
     encoded = [([words.encode(t) for t, _ in p], [labels.encode(lab) for _, lab in p]) for p in parts]
     for bidirectional in (False, True):
         torch.manual_seed(0)
-        model = Tagger(len(words), len(labels), embed_size=32, hidden_size=64,
-                       bidirectional=bidirectional).to(device)
-        history = train_torch(model, lambda e, x=encoded[0]: padded_batches(*x, 32, seed=e),
-                              list(padded_batches(*encoded[1], 256, shuffle=False)), epochs=1000, lr=5e-3,
-                              patience=4, max_seconds=budget / 4, progress=False, clock=CLOCK, desc="slots")
+        model = Tagger(len(words), len(labels), embed_size=32, hidden_size=64, bidirectional=bidirectional).to(device)
+        history = train_torch(
+            model,
+            lambda e, x=encoded[0]: padded_batches(*x, 32, seed=e),
+            list(padded_batches(*encoded[1], 256, shuffle=False)),
+            epochs=1000,
+            lr=5e-3,
+            patience=4,
+            max_seconds=budget / 4,
+            progress=False,
+            clock=CLOCK,
+            desc="slots",
+        )
         predicted_sequences, gold_sequences, city_correct = [], [], []
         for batch in padded_batches(*encoded[2], 256, shuffle=False):
             predicted = model.predict(batch["inputs"], batch["lengths"])
@@ -323,12 +410,21 @@ def slots(budget, device, bfloat16, cue_position):
                 guess = labels.decode(predicted[row_index, :length])
                 predicted_sequences.append(guess)
                 gold_sequences.append(gold)
-                city_correct += [g == p for g, p in zip(gold, guess, strict=True)
-                                 if g.endswith(("arrival", "departure"))]
+                city_correct += [
+                    g == p for g, p in zip(gold, guess, strict=True) if g.endswith(("arrival", "departure"))
+                ]
         f1 = slot_f1(predicted_sequences, gold_sequences)["f1"]
         name = ("bi" if bidirectional else "uni") + "directional LSTM 64"
-        rows.append(row(task, name, "test slot F1", f1, history["seconds"][-1],
-                        f"city-token accuracy {np.mean(city_correct):.3f}"))
+        rows.append(
+            row(
+                task,
+                name,
+                "test slot F1",
+                f1,
+                history["seconds"][-1],
+                f"city-token accuracy {np.mean(city_correct):.3f}",
+            )
+        )
     return rows
 
 
@@ -338,8 +434,16 @@ ADDING_SHARE = 2 / 3  # each adding-problem model trains for 2/3 of the budget
 
 
 def adding_baseline(budget, device, bfloat16, seq_len):
-    return [row(f"adding problem, T = {seq_len}", "always 1", "test MSE", synthetic.ADDING_PROBLEM_BASELINE_MSE,
-                0.0, baseline=True)]
+    return [
+        row(
+            f"adding problem, T = {seq_len}",
+            "always 1",
+            "test MSE",
+            synthetic.ADDING_PROBLEM_BASELINE_MSE,
+            0.0,
+            baseline=True,
+        )
+    ]
 
 
 def adding_model(budget, device, bfloat16, seq_len, cell):
@@ -353,11 +457,29 @@ def adding_model(budget, device, bfloat16, seq_len, cell):
         X, y = synthetic.adding_problem(50 * 64, seq_len, seed=epoch)
         return [(X[i : i + 64], y[i : i + 64]) for i in range(0, len(X), 64)]
 
-    history = train_torch(model, fresh_batches, [(X_val, y_val)], epochs=100_000, lr=5e-3, clip_norm=1.0,
-                          max_seconds=budget * ADDING_SHARE, progress=False, clock=CLOCK, desc=f"adding {cell}")
+    history = train_torch(
+        model,
+        fresh_batches,
+        [(X_val, y_val)],
+        epochs=100_000,
+        lr=5e-3,
+        clip_norm=1.0,
+        max_seconds=budget * ADDING_SHARE,
+        progress=False,
+        clock=CLOCK,
+        desc=f"adding {cell}",
+    )
     mse = float(np.mean((model.predict(X_test) - y_test) ** 2))
-    return [row(f"adding problem, T = {seq_len}", cell.upper() + " 64", "test MSE", mse, history["seconds"][-1],
-                f"{history['steps']} steps of 64")]
+    return [
+        row(
+            f"adding problem, T = {seq_len}",
+            cell.upper() + " 64",
+            "test MSE",
+            mse,
+            history["seconds"][-1],
+            f"{history['steps']} steps of 64",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------- the table
@@ -365,8 +487,11 @@ def adding_model(budget, device, bfloat16, seq_len, cell):
 # Each task is a list of jobs (function, keyword arguments); a job trains one model or fits a task's baselines.
 TASKS = {
     "slots": [(slots, {"cue_position": "before"}), (slots, {"cue_position": "after"})],
-    "adding": [(f, {"seq_len": T, **extra}) for T in (100, 200)
-               for f, extra in [(adding_baseline, {})] + [(adding_model, {"cell": c}) for c in ("rnn", "lstm", "gru")]],
+    "adding": [
+        (f, {"seq_len": T, **extra})
+        for T in (100, 200)
+        for f, extra in [(adding_baseline, {})] + [(adding_model, {"cell": c}) for c in ("rnn", "lstm", "gru")]
+    ],
     "pos": [(pos_baseline, {}), (pos_model, {})],
     "sentiment": [(sentiment_baseline, {}), (sentiment_model, {})],
     "lm": [(lm_baseline, {})] + [(lm_model, {"cell": c}) for c in ("rnn", "gru", "lstm")],
@@ -386,27 +511,41 @@ def run_job(job, budget, device, bfloat16, threads):
 def markdown_table(rows) -> str:
     """The rows as a Markdown table, each beside the baseline of its task."""
     baselines = {r["task"]: r for r in rows if r["is_baseline"]}
-    lines = ["| task | model | held-out metric | value | baseline | baseline value | CPU s | note |",
-             "| --- | --- | --- | ---: | --- | ---: | ---: | --- |"]
+    lines = [
+        "| task | model | held-out metric | value | baseline | baseline value | CPU s | note |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | --- |",
+    ]
     for r in rows:
         base = baselines[r["task"]]
-        lines.append(f"| {r['task']} | {r['model']} | {r['metric']} | {r['value']:.4g} | {base['model']} | "
-                     f"{base['value']:.4g} | {r['seconds']:.0f} | {r['note']} |")
+        lines.append(
+            f"| {r['task']} | {r['model']} | {r['metric']} | {r['value']:.4g} | {base['model']} | "
+            f"{base['value']:.4g} | {r['seconds']:.0f} | {r['note']} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", default=",".join(DEFAULT_TASKS),
-                        help=f"comma-separated, from {', '.join(TASKS)} (default: all but lmreg)")
-    parser.add_argument("--budget", type=float, default=360.0,
-                        help="CPU seconds of training per model (default 360: 3 minutes of a 2-core machine)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--tasks",
+        default=",".join(DEFAULT_TASKS),
+        help=f"comma-separated, from {', '.join(TASKS)} (default: all but lmreg)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=360.0,
+        help="CPU seconds of training per model (default 360: 3 minutes of a 2-core machine)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="models trained side by side (default 2)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per model (default 1)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    parser.add_argument("--bfloat16", choices=("auto", "on", "off"), default="auto",
-                        help="bfloat16 autocast for the language models (auto: where the hardware has it)")
+    parser.add_argument(
+        "--bfloat16",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="bfloat16 autocast for the language models (auto: where the hardware has it)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.tasks.split(",")) - set(TASKS)
     if unknown:
@@ -426,11 +565,13 @@ def main(argv=None):
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(run_job, jobs, *([value] * len(jobs) for value in settings)))
     print()
-    print(f"Results of benchmarks/results.py, {datetime.date.today().isoformat()}, device {device}, "
-          f"{args.jobs} models side by side on {args.threads} thread(s) each, {os.cpu_count()} CPUs "
-          f"({platform.processor() or platform.machine()}), budget {args.budget:.0f} CPU s per model, "
-          f"bfloat16 {'on' if bfloat16 else 'off'} for the language models, "
-          f"total {math.ceil((time.perf_counter() - started) / 60)} min wall clock")
+    print(
+        f"Results of benchmarks/results.py, {datetime.date.today().isoformat()}, device {device}, "
+        f"{args.jobs} models side by side on {args.threads} thread(s) each, {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}), budget {args.budget:.0f} CPU s per model, "
+        f"bfloat16 {'on' if bfloat16 else 'off'} for the language models, "
+        f"total {math.ceil((time.perf_counter() - started) / 60)} min wall clock"
+    )
     print()
     print(markdown_table([r for rows in results for r in rows]))
 

@@ -253,7 +253,10 @@ def build_parser():
 
     def subcommand(name, help_text):
         sub = commands.add_parser(
-            name, help=help_text, description=help_text, epilog=EPILOG,
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_root(sub, argparse.SUPPRESS)  # also accepted after the subcommand: course check nb --root .
@@ -261,9 +264,7 @@ def build_parser():
 
     release = subcommand("release", "regenerate exercises/ from solutions/")
     release.add_argument("names", nargs="*", metavar="NAME", help="exercise sets (default: all)")
-    release.add_argument(
-        "--check", action="store_true", help="only report sets whose exercises/ is out of date"
-    )
+    release.add_argument("--check", action="store_true", help="only report sets whose exercises/ is out of date")
     release.set_defaults(run=_release)
 
     check = subcommand("check", "run the visible tests of your notebook")
@@ -277,9 +278,7 @@ def build_parser():
     grade = subcommand("grade", "autograde every submission of an exercise set")
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument("submissions", metavar="SUBMISSIONS_DIR")
-    grade.add_argument(
-        "--out", required=True, metavar="DIR", help="where grades.csv, feedback/ and gradebook.db go"
-    )
+    grade.add_argument("--out", required=True, metavar="DIR", help="where grades.csv, feedback/ and gradebook.db go")
     grade.add_argument(
         "--db",
         default=None,
@@ -289,12 +288,8 @@ def build_parser():
     grade.add_argument(
         "--workers", type=_positive(int), default=1, metavar="N", help="submissions graded at once (default 1)"
     )
-    grade.add_argument(
-        "--unsafe-no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)"
-    )
-    grade.add_argument(
-        "--show-hidden", action="store_true", help="feedback shows hidden tests and expected values"
-    )
+    grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run without bubblewrap (trusted code only)")
+    grade.add_argument("--show-hidden", action="store_true", help="feedback shows hidden tests and expected values")
     grade.add_argument(
         "--student",
         dest="students",
@@ -304,21 +299,55 @@ def build_parser():
     )
     from course_lib.grading.sandbox import Limits
 
-    grade.add_argument("--cell-timeout", type=_positive(float), default=None, metavar="SECONDS",
-                       help=f"per cell (default {Limits.cell_timeout:g})")
-    grade.add_argument("--notebook-timeout", type=_positive(float), default=None, metavar="SECONDS",
-                       help=f"per notebook (default {Limits.notebook_timeout:g})")
-    grade.add_argument("--memory-mb", type=_positive(int), default=None, metavar="MB",
-                       help=f"memory limit per submission (default {Limits.memory_mb})")
-    grade.add_argument("--deadline", type=_time, default=None, metavar="TIME",
-                       help="e.g. 2026-12-01T23:59+08:00 (no zone: UTC); later work is LATE")
-    grade.add_argument("--late-penalty", type=_positive(float), default=None, metavar="PCT",
-                       help="percent of the earned points taken off per day (or part of one) late")
-    grade.add_argument("--late-cap", type=_percent, default=None, metavar="PCT",
-                       help="the most a late penalty can take, in percent (default 100)")
-    grade.add_argument("--nbgrader-course", default=None, metavar="DIR",
-                       help="also write nbgrader's autograded/ and feedback/ folders in this nbgrader course "
-                            "directory, for formgrader and nbgrader release_feedback")
+    grade.add_argument(
+        "--cell-timeout",
+        type=_positive(float),
+        default=None,
+        metavar="SECONDS",
+        help=f"per cell (default {Limits.cell_timeout:g})",
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=_positive(float),
+        default=None,
+        metavar="SECONDS",
+        help=f"per notebook (default {Limits.notebook_timeout:g})",
+    )
+    grade.add_argument(
+        "--memory-mb",
+        type=_positive(int),
+        default=None,
+        metavar="MB",
+        help=f"memory limit per submission (default {Limits.memory_mb})",
+    )
+    grade.add_argument(
+        "--deadline",
+        type=_time,
+        default=None,
+        metavar="TIME",
+        help="e.g. 2026-12-01T23:59+08:00 (no zone: UTC); later work is LATE",
+    )
+    grade.add_argument(
+        "--late-penalty",
+        type=_positive(float),
+        default=None,
+        metavar="PCT",
+        help="percent of the earned points taken off per day (or part of one) late",
+    )
+    grade.add_argument(
+        "--late-cap",
+        type=_percent,
+        default=None,
+        metavar="PCT",
+        help="the most a late penalty can take, in percent (default 100)",
+    )
+    grade.add_argument(
+        "--nbgrader-course",
+        default=None,
+        metavar="DIR",
+        help="also write nbgrader's autograded/ and feedback/ folders in this nbgrader course "
+        "directory, for formgrader and nbgrader release_feedback",
+    )
     grade.set_defaults(run=_grade)
 
     from course_lib.grading.export import FORMATS

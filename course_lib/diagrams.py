@@ -14,16 +14,29 @@ BOX_W, BOX_H = 0.8, 0.55
 
 def _box(ax, x, y, text, role):
     ax.text(
-        x, y, text, ha="center", va="center", fontsize=11,
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=11,
         bbox={"boxstyle": "round,pad=0.35", "facecolor": COLOURS[role], "edgecolor": "#444444"},
     )
 
 
 def _arrow(ax, start, end, text=None, rad=0.0, colour="#333333"):
     ax.annotate(
-        "", xy=end, xytext=start,
-        arrowprops={"arrowstyle": "->", "lw": 1.4, "color": colour, "connectionstyle": f"arc3,rad={rad}",
-                    "shrinkA": 14, "shrinkB": 14},
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={
+            "arrowstyle": "->",
+            "lw": 1.4,
+            "color": colour,
+            "connectionstyle": f"arc3,rad={rad}",
+            "shrinkA": 14,
+            "shrinkB": 14,
+        },
     )
     if text:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
@@ -50,9 +63,17 @@ def unrolled_rnn(T=4):
     _arrow(ax_fold, (0, 1.3), (0, 2.6), None)
     # the recurrent connection: out of h_t on the right, round, and back in (drawn as a loop)
     ax_fold.annotate(
-        "", xy=(0.32, 1.42), xytext=(0.32, 1.18),
-        arrowprops={"arrowstyle": "->", "lw": 1.4, "color": "#7a4fb5",
-                    "connectionstyle": "arc,angleA=0,angleB=0,armA=28,armB=28,rad=8", "shrinkA": 0, "shrinkB": 0},
+        "",
+        xy=(0.32, 1.42),
+        xytext=(0.32, 1.18),
+        arrowprops={
+            "arrowstyle": "->",
+            "lw": 1.4,
+            "color": "#7a4fb5",
+            "connectionstyle": "arc,angleA=0,angleB=0,armA=28,armB=28,rad=8",
+            "shrinkA": 0,
+            "shrinkB": 0,
+        },
     )
     ax_fold.text(0.95, 1.3, "$W_h$", fontsize=10, color="#7a4fb5", va="center")
     ax_fold.text(0.12, 0.62, "$W_x$", fontsize=9)
@@ -76,8 +97,11 @@ def unrolled_rnn(T=4):
 def usage_patterns():
     """The three usage patterns side by side. Returns the figure."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-    titles = ["sequence → class\n(many-to-one)", "synchronous sequence → sequence\n(many-to-many)",
-              "encoder–decoder\n(sequence → sequence of another length)"]
+    titles = [
+        "sequence → class\n(many-to-one)",
+        "synchronous sequence → sequence\n(many-to-many)",
+        "encoder–decoder\n(sequence → sequence of another length)",
+    ]
     # many-to-one: outputs only at the end
     ax = axes[0]
     for t in range(4):

@@ -13,9 +13,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
-CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-                  "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN",
-                  "Noto Sans CJK JP")  # matplotlib < 3.11 reads only the first font of a .ttc: Noto's JP face
+CJK_FONT_NAMES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "AR PL UMing CN",
+    "Noto Sans CJK JP",
+)  # matplotlib < 3.11 reads only the first font of a .ttc: Noto's JP face
 _CJK_FILES_ADDED = []  # not empty once the system's CJK font files were added to matplotlib's list (done once)
 CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "wenquanyi", "simhei", "msyh", "pingfang", "uming")
 
@@ -52,8 +61,9 @@ def book_style(dpi: int = 110) -> str | None:
     colours, which the captions name (C0 blue, C1 orange, C2 green, C3 red, ...). Returns the CJK font's name, or
     None.
     """
-    plt.rcParams.update({"figure.dpi": dpi, "savefig.dpi": 2 * dpi, "axes.spines.top": False,
-                         "axes.spines.right": False})
+    plt.rcParams.update(
+        {"figure.dpi": dpi, "savefig.dpi": 2 * dpi, "axes.spines.top": False, "axes.spines.right": False}
+    )
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -100,8 +110,11 @@ def plot_history(history: dict, metric: str = "loss", ax=None, title: str | None
     """
     ax = _axes(ax)
     epochs = history["epoch"]
-    for key, style, label in ((f"train_{metric}", "o-", "train"), (f"val_{metric}", "s-", "validation"),
-                              (metric, "o-", metric)):
+    for key, style, label in (
+        (f"train_{metric}", "o-", "train"),
+        (f"val_{metric}", "s-", "validation"),
+        (metric, "o-", metric),
+    ):
         values = history.get(key)
         if values and all(value is not None for value in values):
             ax.plot(epochs[: len(values)], values, style, label=label, markersize=3)
@@ -110,8 +123,7 @@ def plot_history(history: dict, metric: str = "loss", ax=None, title: str | None
     return _finish(ax, "epoch", metric, title, logy=logy)
 
 
-def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: str | None = None,
-                   logy: bool = False):
+def plot_histories(histories: dict, metric: str = "val_loss", ax=None, title: str | None = None, logy: bool = False):
     """One curve per run, e.g. {"RNN": history, "LSTM": history, "GRU": history}, for one history key."""
     ax = _axes(ax)
     for name, history in histories.items():
@@ -126,15 +138,15 @@ def plot_ngram_orders(rows: list[dict], ax=None, title: str | None = None):
     orders = [row["n"] for row in rows]
     ax.plot(orders, [row["perplexity"] for row in rows], "o-", color="C0", label="held-out perplexity")
     if "train_perplexity" in rows[0]:
-        ax.plot(orders, [row["train_perplexity"] for row in rows], "o--", color="C0", alpha=0.5,
-                label="training perplexity")
+        ax.plot(
+            orders, [row["train_perplexity"] for row in rows], "o--", color="C0", alpha=0.5, label="training perplexity"
+        )
     ax.set_xlabel("n (order of the n-gram model)")
     ax.set_ylabel("perplexity", color="C0")
     ax.set_yscale("log")
     ax.set_xticks(orders)
     right = ax.twinx()
-    right.plot(orders, [row["num_contexts"] for row in rows], "s-", color="C1",
-               label="distinct contexts seen")
+    right.plot(orders, [row["num_contexts"] for row in rows], "s-", color="C1", label="distinct contexts seen")
     right.set_ylabel("distinct contexts seen", color="C1")
     right.set_yscale("log")
     lines = ax.get_legend_handles_labels()
@@ -145,9 +157,17 @@ def plot_ngram_orders(rows: list[dict], ax=None, title: str | None = None):
     return ax
 
 
-def plot_heatmap(values, row_labels=None, column_labels=None, ax=None, title: str | None = None,
-                 cmap: str = "RdBu_r", vmin: float | None = None, vmax: float | None = None,
-                 colorbar: bool = True):
+def plot_heatmap(
+    values,
+    row_labels=None,
+    column_labels=None,
+    ax=None,
+    title: str | None = None,
+    cmap: str = "RdBu_r",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
+):
     """A matrix as colours, e.g. gate activations (rows: units, columns: the characters of a sentence).
 
     Parameters
@@ -176,9 +196,18 @@ def plot_heatmap(values, row_labels=None, column_labels=None, ax=None, title: st
     return ax
 
 
-def plot_curves(x, curves: dict, xlabel: str = "", ylabel: str = "", ax=None, title: str | None = None,
-                logx: bool = False, logy: bool = False, baseline: float | None = None,
-                baseline_label: str = "baseline"):
+def plot_curves(
+    x,
+    curves: dict,
+    xlabel: str = "",
+    ylabel: str = "",
+    ax=None,
+    title: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    baseline: float | None = None,
+    baseline_label: str = "baseline",
+):
     """Several named curves over the same x, e.g. gradient norm vs distance for several spectral radii, or
     mean squared error vs sequence length for RNN / LSTM / GRU, with an optional horizontal baseline."""
     ax = _axes(ax)

@@ -81,8 +81,15 @@ def _epoch_batches(batches, epoch: int):
 
 
 def _new_history() -> dict:
-    return {"epoch": [], "train_loss": [], "val_loss": [], "seconds": [], "steps": 0, "best_epoch": None,
-            "stopped_early": False}
+    return {
+        "epoch": [],
+        "train_loss": [],
+        "val_loss": [],
+        "seconds": [],
+        "steps": 0,
+        "best_epoch": None,
+        "stopped_early": False,
+    }
 
 
 def _record(history, epoch, train_loss, val_loss, extra, seconds):
@@ -133,12 +140,27 @@ def evaluate_torch(model, batches, step: Callable | None = None, carry_state: bo
     return total / max(count, 1)
 
 
-def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr: float = 1e-3,
-                optimizer=None, step: Callable | None = None, clip_norm: float | None = None,
-                patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
-                max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter, lr_decay: float = 1.0,
-                bfloat16: bool = False) -> dict:
+def train_torch(
+    model,
+    train_batches,
+    val_batches=None,
+    *,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    optimizer=None,
+    step: Callable | None = None,
+    clip_norm: float | None = None,
+    patience: int | None = None,
+    carry_state: bool = False,
+    metrics: Callable | None = None,
+    max_seconds: float | None = None,
+    seed: int | None = 0,
+    progress: bool = True,
+    desc: str = "training",
+    clock: Callable = time.perf_counter,
+    lr_decay: float = 1.0,
+    bfloat16: bool = False,
+) -> dict:
     """Train a PyTorch model with Adam (or the given optimizer), validating after every epoch.
 
     Parameters
@@ -198,8 +220,9 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
     for epoch in range(1, epochs + 1):
         model.train()
         total, count, state = 0.0, 0, None
-        bar = tqdm(_epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress,
-                   leave=False)
+        bar = tqdm(
+            _epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress, leave=False
+        )
         for batch in bar:
             with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bfloat16):
                 loss, num_items, new_state = step(model, batch, state)
@@ -238,12 +261,26 @@ def train_torch(model, train_batches, val_batches=None, *, epochs: int = 10, lr:
 # ------------------------------------------------------------------------------------------------- NumPy
 
 
-def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *, epochs: int = 10,
-                lr: float = 1e-2, optimizer: str | Callable = "adam", clip_norm: float | None = None,
-                patience: int | None = None, carry_state: bool = False, metrics: Callable | None = None,
-                max_seconds: float | None = None, seed: int | None = 0, progress: bool = True,
-                desc: str = "training", clock: Callable = time.perf_counter,
-                val_step: Callable | None = None) -> dict:
+def train_numpy(
+    params: dict,
+    step: Callable,
+    train_batches,
+    val_batches=None,
+    *,
+    epochs: int = 10,
+    lr: float = 1e-2,
+    optimizer: str | Callable = "adam",
+    clip_norm: float | None = None,
+    patience: int | None = None,
+    carry_state: bool = False,
+    metrics: Callable | None = None,
+    max_seconds: float | None = None,
+    seed: int | None = 0,
+    progress: bool = True,
+    desc: str = "training",
+    clock: Callable = time.perf_counter,
+    val_step: Callable | None = None,
+) -> dict:
     """Train a NumPy model whose parameters are a dict of arrays, updated in place.
 
     Parameters
@@ -278,8 +315,9 @@ def train_numpy(params: dict, step: Callable, train_batches, val_batches=None, *
     started = clock()
     for epoch in range(1, epochs + 1):
         total, count, state = 0.0, 0, None
-        bar = tqdm(_epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress,
-                   leave=False)
+        bar = tqdm(
+            _epoch_batches(train_batches, epoch), desc=f"{desc} epoch {epoch}", disable=not progress, leave=False
+        )
         for batch in bar:
             loss, grads, num_items, new_state = step(params, batch, state)
             if clip_norm is not None:

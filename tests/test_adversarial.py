@@ -52,9 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = release.assignment_names(ROOT)
 PRIMARY = "rnn" if "rnn" in SETS else (SETS or [None])[0]
 """The set that also gets the attacks on the sandbox's limits, which do not depend on the notebook."""
-LIMITS = Limits(
-    cell_timeout=8, notebook_timeout=40, memory_mb=1024, max_processes=48, max_output_bytes=500_000
-)
+LIMITS = Limits(cell_timeout=8, notebook_timeout=40, memory_mb=1024, max_processes=48, max_output_bytes=500_000)
 """Tight limits for PRIMARY, where loops and hogs test them."""
 CONTENT_LIMITS = Limits(
     cell_timeout=30, notebook_timeout=120, memory_mb=1024, max_processes=48, max_output_bytes=500_000
@@ -65,6 +63,7 @@ that loads a corpus) on a loaded machine."""
 
 def limits_for(name):
     return LIMITS if name == PRIMARY else CONTENT_LIMITS
+
 
 PRIMARY_BUDGET_S = 240  # wall-clock bound for grading the whole corpus on PRIMARY (about 20 submissions, 2 workers)
 SET_BUDGET_S = 400  # ... the content attacks on another set (about 10 submissions; a set may load a corpus)

@@ -142,8 +142,11 @@ def test_people_daily_character_perplexity_falls_with_n_under_kneser_ney():
 def test_most_frequent_tag_tagger_by_hand():
     from course_lib.baselines.tagger import MostFrequentTagTagger
 
-    train = [[("我", "r"), ("爱", "v"), ("北京", "ns")], [("爱", "v"), ("爱", "n"), ("上海", "ns")],
-             [("他", "r"), ("爱", "v")]]
+    train = [
+        [("我", "r"), ("爱", "v"), ("北京", "ns")],
+        [("爱", "v"), ("爱", "n"), ("上海", "ns")],
+        [("他", "r"), ("爱", "v")],
+    ]
     tagger = MostFrequentTagTagger().fit(train)
     assert tagger.tag_of_word["爱"] == "v"  # v three times, n once
     # Words seen once: 我 r, 北京 ns, 上海 ns, 他 r -> tie between ns and r, broken alphabetically.
@@ -258,8 +261,7 @@ def test_tuning_chooses_c_on_the_validation_split_only():
     # A penalty so strong that every weight is ~0 predicts one class: about half right on balanced labels.
     assert accuracies[0] < 0.7 and max(accuracies) > 0.9
     # Labels the tuner never saw would change nothing: a flipped validation split picks the worst C instead.
-    model_flipped, _ = tune_tfidf_logistic_regression(train_texts, train_labels, val_texts, 1 - val_clean,
-                                                     Cs=Cs)
+    model_flipped, _ = tune_tfidf_logistic_regression(train_texts, train_labels, val_texts, 1 - val_clean, Cs=Cs)
     assert model_flipped.C != model.C
 
 
@@ -272,7 +274,8 @@ def test_tuned_tfidf_on_the_product_reviews():
     train, val, test = split_dataset(product_reviews(), seed=0)
     texts = lambda part: [text for text, _ in part]  # noqa: E731
     labels = lambda part: [label for _, label in part]  # noqa: E731
-    model, table = tune_tfidf_logistic_regression(texts(train), labels(train), texts(val), labels(val),
-                                                  Cs=(0.5, 4.0, 32.0))
+    model, table = tune_tfidf_logistic_regression(
+        texts(train), labels(train), texts(val), labels(val), Cs=(0.5, 4.0, 32.0)
+    )
     assert 0.84 < model.accuracy(texts(test), labels(test)) < 0.87
     assert max(row["val_accuracy"] for row in table) > 0.86

@@ -106,8 +106,9 @@ def test_seq2seq_batches_shift_targets_by_one():
     from course_lib.data.batching import seq2seq_batches
 
     sources, targets = [[5, 6, 7], [8]], [[10, 11], [12, 13, 14]]
-    (batch,) = list(seq2seq_batches(sources, targets, batch_size=2, pad_index=0, bos_index=2, eos_index=3,
-                                    shuffle=False))
+    (batch,) = list(
+        seq2seq_batches(sources, targets, batch_size=2, pad_index=0, bos_index=2, eos_index=3, shuffle=False)
+    )
     order = batch["indices"].tolist()
     assert sorted(order) == [0, 1]
     row = order.index(1)

@@ -11,8 +11,19 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cells.py"
 
 
 def _worker(library):
-    command = [sys.executable, str(SCRIPT), "--worker", library, "rnn", "--repeats", "1", "--warmup", "0",
-               "--threads", "1"]
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--worker",
+        library,
+        "rnn",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+    ]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, timeout=300).stdout)
 
 
@@ -26,8 +37,21 @@ def test_the_numpy_processes_never_load_torch(library):
 
 @pytest.mark.slow
 def test_the_whole_benchmark_prints_a_row_per_cell():
-    command = [sys.executable, str(SCRIPT), "--repeats", "1", "--warmup", "0", "--rounds", "1", "--threads", "1",
-               "--cells", "rnn", "gru"]
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--rounds",
+        "1",
+        "--threads",
+        "1",
+        "--cells",
+        "rnn",
+        "gru",
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
     rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["rnn"], ["gru"])]
     assert [row[0] for row in rows] == ["rnn", "gru"]

@@ -27,8 +27,14 @@ def chapter():
 
 def random_rnn(seed, N=3, T=6, D=4, H=5):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(scale=0.5, size=(D, H)),
-            rng.normal(scale=0.5, size=(H, H)), rng.normal(scale=0.1, size=H), rng.normal(size=(N, T, H)))
+    return (
+        rng.normal(size=(N, T, D)),
+        rng.normal(size=(N, H)),
+        rng.normal(scale=0.5, size=(D, H)),
+        rng.normal(scale=0.5, size=(H, H)),
+        rng.normal(scale=0.1, size=H),
+        rng.normal(size=(N, T, H)),
+    )
 
 
 def torch_gradients(x, h0, Wx, Wh, b, dh):

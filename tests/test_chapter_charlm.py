@@ -67,8 +67,7 @@ def test_lm_loss_zero_initial_state_and_numerical_gradient(chapter):
     X, Y = rng.integers(0, 6, (2, 4)), rng.integers(0, 6, (2, 4))
     loss, grads, _ = chapter["lm_loss"](params, X, Y, None)
     assert loss == pytest.approx(chapter["lm_loss"](params, X, Y, np.zeros((2, 4)))[0], rel=1e-15)
-    numeric = numerical_gradient(lambda _: np.array(chapter["lm_loss"](params, X, Y)[0]), params["Wh"],
-                                 np.array(1.0))
+    numeric = numerical_gradient(lambda _: np.array(chapter["lm_loss"](params, X, Y)[0]), params["Wh"], np.array(1.0))
     assert rel_error(numeric, grads["Wh"]) < 1e-7
 
 

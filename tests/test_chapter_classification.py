@@ -29,8 +29,11 @@ def chapter():
     for cell in jupytext.read(CHAPTER).cells[1:]:
         if cell.cell_type != "code":
             continue
-        constants = [node for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
-                     and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)]
+        constants = [
+            node
+            for node in ast.parse(cell.source).body
+            if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)
+        ]
         exec(compile(ast.Module(body=constants, type_ignores=[]), str(CHAPTER), "exec"), namespace)
     namespace["chars"] = Vocab(list("好不错但是差的了"))  # the page builds it from the training reviews
     return namespace
@@ -51,14 +54,26 @@ def test_paired_bootstrap(chapter):
     assert 0.7 * standard_error < resampled[:, 0].std() < 1.3 * standard_error
     same = bootstrap(correct_a, correct_a, num_resamples=50)
     assert np.all(same[:, 2] == 0)
-    np.testing.assert_array_equal(bootstrap(correct_a, ~correct_a, 20, seed=3), bootstrap(correct_a, ~correct_a, 20,
-                                                                                           seed=3))
+    np.testing.assert_array_equal(
+        bootstrap(correct_a, ~correct_a, 20, seed=3), bootstrap(correct_a, ~correct_a, 20, seed=3)
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("质量不好", True), ("不太满意", True), ("不是很好用", True), ("没怎么方便", True), ("真的不推荐", True),
-    ("不错", False), ("很不错，推荐", False), ("质量很好", False), ("不错，但是不好用", True), ("没意思", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("质量不好", True),
+        ("不太满意", True),
+        ("不是很好用", True),
+        ("没怎么方便", True),
+        ("真的不推荐", True),
+        ("不错", False),
+        ("很不错，推荐", False),
+        ("质量很好", False),
+        ("不错，但是不好用", True),
+        ("没意思", False),
+    ],
+)
 def test_negated_positive(chapter, text, expected):
     assert chapter["has_negated_positive"](text) is expected
 
@@ -85,8 +100,12 @@ def test_last_column_reads_the_padding(chapter):
     torch.testing.assert_close(naive[0], packed[0], rtol=1e-5, atol=1e-6)
     assert (naive[1] - packed[1]).abs().max() > 1e-4
     # Without padding the two agree on every row.
-    torch.testing.assert_close(chapter["last_column_logits"](model, inputs[:, :2]),
-                               model(torch.as_tensor(inputs[:, :2]), np.array([2, 2])), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        chapter["last_column_logits"](model, inputs[:, :2]),
+        model(torch.as_tensor(inputs[:, :2]), np.array([2, 2])),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_probability_after_padding_starts_at_the_real_answer(chapter):

@@ -93,9 +93,11 @@ def test_dependence_maps_show_which_inputs_each_output_has_read(chapter):
     x, _, p_forward, p_backward, _ = bidirectional_case(3, N=1, T=6, D=2, H=3)
     zeros = np.zeros((1, 3))
     correct = chapter["dependence_map"](
-        lambda v: chapter["bidirectional_rnn_forward"](v, zeros, zeros, p_forward, p_backward), x, 3)
+        lambda v: chapter["bidirectional_rnn_forward"](v, zeros, zeros, p_forward, p_backward), x, 3
+    )
     unaligned = chapter["dependence_map"](
-        lambda v: chapter["bidirectional_rnn_forward_unaligned"](v, zeros, zeros, p_forward, p_backward), x, 3)
+        lambda v: chapter["bidirectional_rnn_forward_unaligned"](v, zeros, zeros, p_forward, p_backward), x, 3
+    )
     T = 6
     s, t = np.meshgrid(np.arange(T), np.arange(T))  # t: row (output step), s: column (input step)
     # the backward half of output t has read x_t .. x_{T-1} (correct) or x_{T-1-t} .. x_{T-1} (unaligned)
@@ -129,9 +131,11 @@ def test_next_char_perplexity_sees_no_difference_for_a_forward_model_only(chapte
     bidirectional = CharLM(12, embed_size=8, hidden_size=8, bidirectional=True)
     score = chapter["next_char_perplexity"]
     assert score(forward_only, True, num_positions=50, context=10) == pytest.approx(
-        score(forward_only, False, num_positions=50, context=10), rel=1e-6)
+        score(forward_only, False, num_positions=50, context=10), rel=1e-6
+    )
     assert score(bidirectional, True, num_positions=50, context=10) != pytest.approx(
-        score(bidirectional, False, num_positions=50, context=10), rel=1e-3)
+        score(bidirectional, False, num_positions=50, context=10), rel=1e-3
+    )
 
 
 def test_greedy_continue_never_produces_unk(chapter):
@@ -181,10 +185,24 @@ def test_residual_and_layer_norm_change_what_the_layer_above_receives():
 @pytest.mark.slow
 def test_deep_stacks_benchmark_runs(tmp_path):
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "deep_stacks.py"), "--steps", "2", "--seeds", "1",
-         "--models", "2 layers,6 layers + orthogonal init"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "deep_stacks.py"),
+            "--steps",
+            "2",
+            "--seeds",
+            "1",
+            "--models",
+            "2 layers,6 layers + orthogonal init",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| model |") and [row.split("|")[1].strip() for row in rows[2:]] == [
-        "2 layers", "6 layers + orthogonal init"]
+        "2 layers",
+        "6 layers + orthogonal init",
+    ]

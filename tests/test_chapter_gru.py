@@ -29,9 +29,14 @@ def chapter():
 
 def random_gru(seed, N=3, T=6, D=4, H=5):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(scale=0.6, size=(D, 3 * H)),
-            rng.normal(scale=0.6, size=(H, 3 * H)), rng.normal(scale=0.3, size=3 * H),
-            rng.normal(scale=0.3, size=3 * H))
+    return (
+        rng.normal(size=(N, T, D)),
+        rng.normal(size=(N, H)),
+        rng.normal(scale=0.6, size=(D, 3 * H)),
+        rng.normal(scale=0.6, size=(H, 3 * H)),
+        rng.normal(scale=0.3, size=3 * H),
+        rng.normal(scale=0.3, size=3 * H),
+    )
 
 
 def torch_gru_states(x, h0, Wx, Wh, bx, bh, reset_after=True, z_weighs="previous"):
@@ -70,14 +75,16 @@ def nn_gru_states(x, h0, Wx, Wh, bx, bh):
 def test_teaching_gru_matches_the_equations(chapter, seed, reset_after, z_weighs):
     x, h0, Wx, Wh, bx, bh = random_gru(seed)
     ours = chapter["gru_sequence"](x, h0, Wx, Wh, bx, bh, reset_after, z_weighs)
-    np.testing.assert_allclose(ours, torch_gru_states(x, h0, Wx, Wh, bx, bh, reset_after, z_weighs), rtol=0,
-                               atol=TOLERANCE)
+    np.testing.assert_allclose(
+        ours, torch_gru_states(x, h0, Wx, Wh, bx, bh, reset_after, z_weighs), rtol=0, atol=TOLERANCE
+    )
 
 
 def test_teaching_gru_is_pytorchs_gru(chapter):
     x, h0, Wx, Wh, bx, bh = random_gru(2)
-    np.testing.assert_allclose(chapter["gru_sequence"](x, h0, Wx, Wh, bx, bh), nn_gru_states(x, h0, Wx, Wh, bx, bh),
-                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        chapter["gru_sequence"](x, h0, Wx, Wh, bx, bh), nn_gru_states(x, h0, Wx, Wh, bx, bh), rtol=0, atol=TOLERANCE
+    )
 
 
 def test_the_conventions_differ_for_the_same_weights(chapter):
@@ -104,8 +111,9 @@ def test_seed004_code_resets_after_the_product(chapter):
     x, h0, Wx, Wh, bx, _ = random_gru(5, T=1)
     no_hidden_bias = np.zeros_like(bx)
     seed_code = chapter["seed004_gru_step"](x[:, 0], h0, Wx, Wh, bx)
-    np.testing.assert_allclose(seed_code, nn_gru_states(x, h0, Wx, Wh, bx, no_hidden_bias)[:, 0], rtol=0,
-                               atol=TOLERANCE)
+    np.testing.assert_allclose(
+        seed_code, nn_gru_states(x, h0, Wx, Wh, bx, no_hidden_bias)[:, 0], rtol=0, atol=TOLERANCE
+    )
     before = torch_gru_states(x, h0, Wx, Wh, bx, no_hidden_bias, reset_after=False)[:, 0]
     assert np.abs(seed_code - before).max() > 0.01
 
@@ -129,8 +137,12 @@ def test_reset_one_update_zero_is_the_plain_rnn_in_one_convention_only(chapter):
         np.testing.assert_allclose(candidate, np.broadcast_to(h0[:, None], candidate.shape), rtol=0, atol=1e-12)
         # in the candidate convention the RNN needs z = 1
         forced_z1 = chapter["forced_gates"](Wx, Wh, bx, bh, r_bias=40.0, z_bias=40.0)
-        np.testing.assert_allclose(chapter["gru_sequence"](x, h0, *forced_z1, reset_after=reset_after,
-                                                           z_weighs="candidate"), rnn_states, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            chapter["gru_sequence"](x, h0, *forced_z1, reset_after=reset_after, z_weighs="candidate"),
+            rnn_states,
+            rtol=0,
+            atol=1e-12,
+        )
 
 
 def test_input_jacobian_matches_autograd(chapter):

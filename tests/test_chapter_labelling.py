@@ -110,8 +110,16 @@ def test_masked_loss_ignores_padding(chapter):
 
 
 def test_clauses_cut_after_clause_punctuation(chapter):
-    sentence = [("我们", "r"), ("来", "v"), ("，", "w"), ("他们", "r"), ("走", "v"), ("。", "w"),
-                ("（", "w"), ("完", "v")]
+    sentence = [
+        ("我们", "r"),
+        ("来", "v"),
+        ("，", "w"),
+        ("他们", "r"),
+        ("走", "v"),
+        ("。", "w"),
+        ("（", "w"),
+        ("完", "v"),
+    ]
     pieces = chapter["clauses"]([sentence, [("好", "a")]])
     assert pieces == [sentence[:3], sentence[3:6], sentence[6:], [("好", "a")]]
 

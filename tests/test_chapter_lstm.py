@@ -61,8 +61,9 @@ def test_hand_wired_cell_by_hand(chapter):
     c4 = 1 * s(-10) + c3 * s(10)
     c5 = 3 * s(-110) + c4 * s(-90)
     np.testing.assert_allclose(cells, [c1, c2, c3, c4, c5], rtol=TOLERANCE, atol=1e-300)
-    np.testing.assert_allclose(outputs, [c1 * s(-10), c2 * s(-10), c3 * s(-10), c4 * s(90), c5 * s(-10)],
-                               rtol=TOLERANCE, atol=1e-300)
+    np.testing.assert_allclose(
+        outputs, [c1 * s(-10), c2 * s(-10), c3 * s(-10), c4 * s(90), c5 * s(-10)], rtol=TOLERANCE, atol=1e-300
+    )
     assert f"{outputs[3]:.4f}" == "6.9995"
     np.testing.assert_allclose(outputs, memory_cell_reference(LSTM_CELL_EXAMPLE_INPUTS), atol=1e-3)
 

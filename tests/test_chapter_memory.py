@@ -106,8 +106,9 @@ def test_train_adding_learns_a_short_sequence(chapter):
 
 
 def test_train_copy_returns_an_accuracy(chapter):
-    accuracy = chapter["train_copy"]("lstm", 2, seed=0, steps=5, num_symbols=3, num_written=2, hidden_size=8,
-                                     batch_size=8)
+    accuracy = chapter["train_copy"](
+        "lstm", 2, seed=0, steps=5, num_symbols=3, num_written=2, hidden_size=8, batch_size=8
+    )
     assert 0.0 <= accuracy <= 1.0
 
 
@@ -115,8 +116,9 @@ def test_benchmark_sweep_smoke_run(capsys):
     import runpy
 
     module = runpy.run_path(str(ROOT / "benchmarks" / "memory_sweep.py"), run_name="memory_sweep")
-    module["main"](["--lengths", "6", "--delays", "2", "--steps", "2", "--seeds", "2", "--hidden", "4",
-                    "--cells", "rnn", "gru"])
+    module["main"](
+        ["--lengths", "6", "--delays", "2", "--steps", "2", "--seeds", "2", "--hidden", "4", "--cells", "rnn", "gru"]
+    )
     out = capsys.readouterr().out
     assert "| 6 | 0.1667 |" in out and "| 2 |" in out
     assert out.count("±") == 4  # two seeds: mean ± spread, for 2 cells x 2 tasks

@@ -49,9 +49,7 @@ def test_vandalised_tests_are_restored(tmp_path, capsys):
     lines = {line.split()[1]: line for line in out.splitlines() if line.strip().startswith(("PASS", "FAIL"))}
     assert lines["test_double"].strip().startswith("PASS")
     assert lines["test_q1"].strip().startswith("PASS")  # deleted by the learner, restored and run
-    assert (
-        lines["test_square"].strip().startswith("FAIL") and "square([3]) is not right" in lines["test_square"]
-    )
+    assert lines["test_square"].strip().startswith("FAIL") and "square([3]) is not right" in lines["test_square"]
     assert "2 of 3 task(s)" in out
 
 

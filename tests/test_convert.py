@@ -87,9 +87,7 @@ def test_copy_weights_into_a_float32_module_casts():
     target = copy_weights(source, GRU(2, 3))  # float32 scratch
     assert target.cell(0).Wx.dtype == torch.float32
     x = torch.randn(1, 4, 2, dtype=torch.float64)
-    np.testing.assert_allclose(
-        target(x.float())[0].detach().numpy(), source(x)[0].detach().numpy(), atol=1e-6
-    )
+    np.testing.assert_allclose(target(x.float())[0].detach().numpy(), source(x)[0].detach().numpy(), atol=1e-6)
 
 
 def test_cell_kind():

@@ -5,7 +5,6 @@ The notebook's cells run here in plain Python (``checks.report`` emits nothing o
 of one task replaced by a typical wrong answer.
 """
 
-
 import exercise_helpers
 import pytest
 

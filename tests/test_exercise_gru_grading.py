@@ -37,8 +37,9 @@ def graded(tmp_path_factory):
         cell.source = cell.source.replace(old, new)
         path = folder / f"{mistake.replace(' ', '_')}.ipynb"
         nbformat.write(nb, path)
-        result = grade_submission(Submission("tester", path.name, path), "gru", source, expected,
-                                  use_sandbox=execution.sandbox_state()[0])
+        result = grade_submission(
+            Submission("tester", path.name, path), "gru", source, expected, use_sandbox=execution.sandbox_state()[0]
+        )
         return {v.grade_id: v.points for v in result.verdicts}
 
     return grade

@@ -5,7 +5,6 @@ The notebook's cells run here in plain Python (``checks.report`` emits nothing o
 of one task replaced by a typical wrong answer.
 """
 
-
 import exercise_helpers
 import pytest
 
@@ -25,8 +24,7 @@ def run_until(test_id, **edits):
 
 
 def test_the_solution_passes_every_visible_test():
-    for test_id in ["test_peephole_step_backward", "test_peephole_backward", "test_store_wiring",
-                    "test_count_wiring"]:
+    for test_id in ["test_peephole_step_backward", "test_peephole_backward", "test_store_wiring", "test_count_wiring"]:
         assert run_until(test_id) is None
 
 
@@ -43,7 +41,11 @@ def test_the_missing_output_peephole_path_is_named_in_task_1():
 
 
 def test_dc_not_passed_back_is_named_in_task_2():
-    wrong = [("peephole_step_backward(dh[:, t] + dh_next, dc_next, cache[t])",
-              "peephole_step_backward(dh[:, t] + dh_next, np.zeros_like(dc_next), cache[t])")]
+    wrong = [
+        (
+            "peephole_step_backward(dh[:, t] + dh_next, dc_next, cache[t])",
+            "peephole_step_backward(dh[:, t] + dh_next, np.zeros_like(dc_next), cache[t])",
+        )
+    ]
     message = run_until("test_peephole_backward", **{SEQUENCE: wrong})
     assert message is not None and "last step only" in message and TASK1_FIRST not in message

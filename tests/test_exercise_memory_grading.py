@@ -69,18 +69,24 @@ def test_a_task_1_mistake_changes_no_task_2_report(solution_reports, monkeypatch
 
 def test_a_task_1_mistake_the_visible_test_misses_changes_task_1_reports(monkeypatch):
     right = reports_of("test_multiplication_problem", monkeypatch)
-    wrong = reports_of("test_multiplication_problem", monkeypatch,
-                       multiplication_problem=TASK_1_MISTAKES["draws swapped"])
+    wrong = reports_of(
+        "test_multiplication_problem", monkeypatch, multiplication_problem=TASK_1_MISTAKES["draws swapped"]
+    )
     assert any(not (right[key] == wrong[key]).all() for key in ("gen/X", "gen/X12"))
 
 
-@pytest.mark.parametrize("old, new", [
-    ("one_value_mse = (1 / 3) * (1 / 12)", "one_value_mse = 1 / 12"),  # the adding problem's answer
-    ("seed=0)\nlater", "seed=1)\nlater"),  # the sample drawn with another seed than asked
-    ("sample_one_value_mse = float(np.mean((y_s - u_b / 2) ** 2))",
-     "sample_one_value_mse = float(np.mean((y_s - u_b) ** 2))"),  # the wrong predictor on the sample
-    ("u_b = X_s[np.arange(len(X_s)), later, 0]", "u_b = X_s[np.arange(len(X_s)), later - 10, 0]"),  # u_a, not u_b
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("one_value_mse = (1 / 3) * (1 / 12)", "one_value_mse = 1 / 12"),  # the adding problem's answer
+        ("seed=0)\nlater", "seed=1)\nlater"),  # the sample drawn with another seed than asked
+        (
+            "sample_one_value_mse = float(np.mean((y_s - u_b / 2) ** 2))",
+            "sample_one_value_mse = float(np.mean((y_s - u_b) ** 2))",
+        ),  # the wrong predictor on the sample
+        ("u_b = X_s[np.arange(len(X_s)), later, 0]", "u_b = X_s[np.arange(len(X_s)), later - 10, 0]"),  # u_a, not u_b
+    ],
+)
 def test_a_task_2_mistake_is_caught_in_task_2(solution_reports, monkeypatch, old, new):
     """Either the visible test stops it (the learner sees it before grading), or a hidden report differs."""
     try:

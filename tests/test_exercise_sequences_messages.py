@@ -4,7 +4,6 @@ The notebook's cells run here in plain Python, as the learner has them (hidden t
 one task replaced by a typical wrong answer.
 """
 
-
 import exercise_helpers
 
 

@@ -219,8 +219,19 @@ def test_grade_refuses_without_sandbox_unless_told(tmp_path, monkeypatch, capsys
     assert cli.main(args + ["--unsafe-no-sandbox"]) == 0
     assert "WARNING" in capsys.readouterr().err
     assert read_csv(out / "grades.csv") == [
-        {"student_id": "alice", "assignment": "tiny", "score": "6", "max_score": "6", "status": "ok", "lms_id": "",
-         "late": "", "submitted": "", "penalty": "", "source": "alice.ipynb", "message": "all cells ran"}
+        {
+            "student_id": "alice",
+            "assignment": "tiny",
+            "score": "6",
+            "max_score": "6",
+            "status": "ok",
+            "lms_id": "",
+            "late": "",
+            "submitted": "",
+            "penalty": "",
+            "source": "alice.ipynb",
+            "message": "all cells ran",
+        }
     ]
 
 
@@ -415,8 +426,10 @@ def test_lms_ids_late_work_other_sets_and_non_grades_in_grades_csv(tmp_path):
     assert results["omar"].verdicts == [] and results["Wang_Wei_22222"].verdicts  # omar's notebook never ran
 
 
-@pytest.mark.skipif(not (ROOT / "solutions" / "rnn").is_dir() or not (ROOT / "solutions" / "bptt").is_dir(),
-                    reason="needs the rnn and bptt exercise sets")
+@pytest.mark.skipif(
+    not (ROOT / "solutions" / "rnn").is_dir() or not (ROOT / "solutions" / "bptt").is_dir(),
+    reason="needs the rnn and bptt exercise sets",
+)
 def test_a_notebook_of_another_set_is_named_and_not_run():
     """The issue's case: a bptt notebook handed in for rnn scored 2/11 with status ok."""
     from course_lib.grading.grade import answer_cell_ids, set_mismatch
@@ -543,8 +556,13 @@ def test_feedback_names_the_syntax_error_not_the_name_error_it_causes(tmp_path):
     assert "SyntaxError on line 1: expected &#x27;:&#x27;" in page
     assert "failed after the SyntaxError in your cell <code>square</code>" in page
     assert page.count("failed after the SyntaxError") == sum(1 for v in result.verdicts if not v.passed) > 0
-    right = grade_submission(intake.Submission("ria", "ria.ipynb", _write(tmp_path / "ria.ipynb", RIGHT)), "tiny",
-                             source, expected, use_sandbox=False)
+    right = grade_submission(
+        intake.Submission("ria", "ria.ipynb", _write(tmp_path / "ria.ipynb", RIGHT)),
+        "tiny",
+        source,
+        expected,
+        use_sandbox=False,
+    )
     assert "SyntaxError" not in render_feedback(right, release_notebook(source))
 
 

@@ -36,9 +36,7 @@ def _free_port():
 def postgres_url():
     bindir = _postgres_bin()
     if bindir is None:
-        pytest.skip(
-            "no PostgreSQL binaries (Debian package postgresql): the PostgreSQL gradebook is not tested"
-        )
+        pytest.skip("no PostgreSQL binaries (Debian package postgresql): the PostgreSQL gradebook is not tested")
     # PostgreSQL refuses to run as root: run it as an unprivileged user when we are root
     as_user = []
     base = Path(tempfile.mkdtemp(prefix="course-pg-"))
@@ -151,8 +149,7 @@ def test_grading_into_postgresql(postgres_url, tmp_path, capsys):
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (3,)
         assert conn.execute(
-            "SELECT g.max_score FROM grade_cells g JOIN base_cell b ON g.id = b.id "
-            "WHERE b.name = 'test_square'"
+            "SELECT g.max_score FROM grade_cells g JOIN base_cell b ON g.id = b.id WHERE b.name = 'test_square'"
         ).fetchone() == (3.0,)
 
 

@@ -35,9 +35,7 @@ def test_sigmoid_float32_extremes():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         s = sigmoid(EXTREMES.astype(np.float32))
     assert s.dtype == np.float32
-    np.testing.assert_allclose(
-        s, torch.sigmoid(torch.tensor(EXTREMES, dtype=torch.float32)).numpy(), rtol=1e-6
-    )
+    np.testing.assert_allclose(s, torch.sigmoid(torch.tensor(EXTREMES, dtype=torch.float32)).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

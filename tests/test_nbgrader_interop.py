@@ -37,8 +37,19 @@ def _nbgrader_class(course):
 
 
 def _grade(course, tmp_path, *extra):
-    args = ["--root", str(COURSE), "grade", "tiny", str(course / "submitted"), "--out", str(tmp_path / "out"),
-            "--db", f"sqlite:///{course / 'gradebook.db'}", "--unsafe-no-sandbox", *extra]
+    args = [
+        "--root",
+        str(COURSE),
+        "grade",
+        "tiny",
+        str(course / "submitted"),
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        f"sqlite:///{course / 'gradebook.db'}",
+        "--unsafe-no-sandbox",
+        *extra,
+    ]
     assert cli.main(args) == 0
 
 

@@ -32,9 +32,7 @@ def random_state(cell, num_states, N, H, generator):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @settings(FEW, max_examples=6)
-@given(
-    N=small, T=small, D=small, H=small, num_layers=st.integers(1, 3), bidirectional=st.booleans(), seed=seeds
-)
+@given(N=small, T=small, D=small, H=small, num_layers=st.integers(1, 3), bidirectional=st.booleans(), seed=seeds)
 def test_scratch_equals_torch_nn_values_and_gradients(cell, N, T, D, H, num_layers, bidirectional, seed):
     torch.manual_seed(seed)
     reference, scratch = make_pair(cell, D, H, num_layers, bidirectional)

@@ -53,10 +53,12 @@ def test_directives_become_plain_markdown():
 
 
 def test_a_portable_notebook_starts_with_the_set_up_and_shows_figures_when_re_run():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import numpy as np\nfrom myst_nb import glue\n"),
-        nbformat.v4.new_markdown_cell("n = {glue:text}`n`"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import numpy as np\nfrom myst_nb import glue\n"),
+            nbformat.v4.new_markdown_cell("n = {glue:text}`n`"),
+        ]
+    )
     make_portable(nb, References(glued={"n": 3}), "course_lib-0.1.0-py3-none-any.whl")
     assert "pip" in nb.cells[1].source and "course_lib-*.whl" in nb.cells[1].source
     assert "myst_nb" not in nb.cells[2].source and "def glue(" in nb.cells[2].source
@@ -127,10 +129,18 @@ def fresh_env(tmp_path_factory):
     if sys.platform == "darwin":  # PyPI has no "+cpu" builds for macOS, as the Makefile knows
         pins = pins.replace("+cpu", "")
     constraints.write_text(pins, encoding="utf-8")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints), str(wheels[-1])],
-                   check=True, env=env, timeout=1800)
-    subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
-                   check=True, env=env, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-c", str(constraints), str(wheels[-1])],
+        check=True,
+        env=env,
+        timeout=1800,
+    )
+    subprocess.run(
+        [str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     work = home / "work"
     work.mkdir()
     shutil.copy(wheels[-1], work)
@@ -144,8 +154,14 @@ def _execute(fresh_env, notebook, timeout):
     python, work, env = fresh_env
     target = work / notebook.name
     shutil.copy(notebook, target)
-    result = subprocess.run([str(python), str(work / "runner.py"), str(target), str(timeout)], cwd=work, env=env,
-                            capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(
+        [str(python), str(work / "runner.py"), str(target), str(timeout)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -154,8 +170,14 @@ def _execute(fresh_env, notebook, timeout):
 @pytest.mark.book
 def test_the_fresh_environment_has_no_checkout_on_its_path(fresh_env):
     python, work, env = fresh_env
-    out = subprocess.run([str(python), "-c", "import course_lib, sys; print(course_lib.__file__)"], cwd=work, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(python), "-c", "import course_lib, sys; print(course_lib.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(ROOT) not in out and "site-packages" in out
 
 
@@ -163,8 +185,13 @@ def test_the_fresh_environment_has_no_checkout_on_its_path(fresh_env):
 @pytest.mark.book
 @pytest.mark.parametrize("chapter", _downloads()[0], ids=lambda p: p.stem)
 def test_every_downloaded_chapter_runs_and_shows_its_figures(fresh_env, chapter):
-    original_images = [i for i, c in enumerate(nbformat.read(chapter, as_version=4).cells) if c.cell_type == "code"
-                       for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    original_images = [
+        i
+        for i, c in enumerate(nbformat.read(chapter, as_version=4).cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     outcome = _execute(fresh_env, chapter, timeout=600)
     assert not outcome["errors"], f"{chapter.name} fails outside the repository: {outcome['errors'][:3]}"
     assert sorted(set(outcome["images"])) == sorted(set(original_images)), "figures missing after re-running"
@@ -179,8 +206,12 @@ def test_every_exercise_notebook_runs_outside_the_repository(fresh_env, exercise
     missing = [e for e in outcome["errors"] if e[1] in ("ModuleNotFoundError", "ImportError", "FileNotFoundError")]
     assert not missing, f"{exercise.name}: {missing[:3]}"
     nb = nbformat.read(exercise, as_version=4)
-    setup_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-                   and not c.metadata.get("nbgrader", {}).get("solution")
-                   and not c.metadata.get("nbgrader", {}).get("grade")]
+    setup_cells = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and not c.metadata.get("nbgrader", {}).get("solution")
+        and not c.metadata.get("nbgrader", {}).get("grade")
+    ]
     failed_setup = [e for e in outcome["errors"] if e[0] in setup_cells and e[1] != "NotImplementedError"]
     assert not failed_setup, f"{exercise.name}: set-up cells fail: {failed_setup[:3]}"

@@ -62,9 +62,7 @@ def test_release_check_reports_stale_exercises(course, capsys):
     release.release(course)
     assert cli.main(["--root", str(course), "release", "--check"]) == 0
     source = course / "solutions" / "tiny" / "tiny.ipynb"
-    source.write_text(
-        source.read_text(encoding="utf-8").replace("Tiny exercise set", "Tiny set"), encoding="utf-8"
-    )
+    source.write_text(source.read_text(encoding="utf-8").replace("Tiny exercise set", "Tiny set"), encoding="utf-8")
     assert cli.main(["--root", str(course), "release", "--check"]) == 1
     assert "out of date" in capsys.readouterr().out
 
@@ -83,9 +81,9 @@ def test_unknown_assignment_is_a_clear_error(course):
 
 def test_fixture_exercises_are_in_sync():
     """The committed fixture release must be what ``course release`` writes (re-run it after editing)."""
-    assert (COURSE / "exercises" / "tiny" / "tiny.ipynb").read_text(
-        encoding="utf-8"
-    ) == release.released_text(COURSE, "tiny")
+    assert (COURSE / "exercises" / "tiny" / "tiny.ipynb").read_text(encoding="utf-8") == release.released_text(
+        COURSE, "tiny"
+    )
 
 
 def _add_to_first_test_cell(course, code):

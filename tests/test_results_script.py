@@ -17,9 +17,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED_MODELS = {
-    "char LM (People's Daily)": {"Kneser-Ney 7-gram", "RNN 256", "GRU 256", "LSTM 256",
-                                 "RNN 256 + Kneser-Ney 7-gram", "GRU 256 + Kneser-Ney 7-gram",
-                                 "LSTM 256 + Kneser-Ney 7-gram"},
+    "char LM (People's Daily)": {
+        "Kneser-Ney 7-gram",
+        "RNN 256",
+        "GRU 256",
+        "LSTM 256",
+        "RNN 256 + Kneser-Ney 7-gram",
+        "GRU 256 + Kneser-Ney 7-gram",
+        "LSTM 256 + Kneser-Ney 7-gram",
+    },
     "POS tagging": {"most frequent tag", "BiLSTM 2x128"},
     "sentiment (reviews)": {"TF-IDF char 1-3-grams + LR", "LSTM 128, max over states"},
     "slot filling, cue before": {"most frequent label", "unidirectional LSTM 64", "bidirectional LSTM 64"},
@@ -37,9 +43,13 @@ def _table_rows(output: str) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_results_script_runs_every_task_and_fills_the_table(tmp_path):
-    completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "results.py"), "--budget", "1",
-                                "--jobs", "2", "--device", "cpu"], cwd=tmp_path, capture_output=True, text=True,
-                               timeout=900)
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "results.py"), "--budget", "1", "--jobs", "2", "--device", "cpu"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     rows = _table_rows(completed.stdout)
     models = {}
@@ -57,8 +67,12 @@ def test_results_script_runs_every_task_and_fills_the_table(tmp_path):
 
 
 def test_results_script_refuses_an_unknown_task():
-    completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "results.py"), "--tasks", "lm,chess"],
-                               capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "results.py"), "--tasks", "lm,chess"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 2
     assert "chess" in completed.stderr
 

@@ -52,9 +52,7 @@ def test_step_gradients_numerically(N, D, H, seed):
     _, cache = rnn_step_forward(p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"])
     dx, dh_prev, dWx, dWh, db = rnn_step_backward(dh, cache)
     analytic = {"x": dx, "h_prev": dh_prev, "Wx": dWx, "Wh": dWh, "b": db}
-    check_gradients(
-        lambda: rnn_step_forward(p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"])[0], p, analytic, dh
-    )
+    check_gradients(lambda: rnn_step_forward(p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"])[0], p, analytic, dh)
 
 
 @FEW

@@ -512,7 +512,11 @@ def test_hidden_modules_are_hidden_as_byte_code_and_in_every_copy(tmp_path, monk
 
     stems = {Path(n).stem for n in sandbox.HIDDEN_FROM_SUBMISSIONS}
     candidates = sorted(
-        str(p) for copy in copies for p in copy.rglob("*") if p.is_file() and p.relative_to(copy).parts
+        str(p)
+        for copy in copies
+        for p in copy.rglob("*")
+        if p.is_file()
+        and p.relative_to(copy).parts
         and (p.relative_to(copy).parts[0].split(".")[0] in stems or p.name.split(".")[0] in stems)
     )
     assert any(c.endswith(".pyc") and "/__pycache__/gradcheck." in c for c in candidates)

@@ -26,26 +26,40 @@ def test_rnn_forward_names_one_step_passed_instead_of_a_sequence():
 
 def test_rnn_step_forward_names_a_sequence_passed_instead_of_one_step():
     x, h, Wx, Wh, b = arrays((N, T, D), (N, H), (D, H), (H, H), (H,))
-    with pytest.raises(ValueError, match=r"rnn_step_forward: x has shape \(2, 3, 4\) but should be \(N, D\); "
-                                         r"did you pass a whole sequence instead of one step x\[:, t\]\?"):
+    with pytest.raises(
+        ValueError,
+        match=r"rnn_step_forward: x has shape \(2, 3, 4\) but should be \(N, D\); "
+        r"did you pass a whole sequence instead of one step x\[:, t\]\?",
+    ):
         nn.rnn_step_forward(x, h, Wx, Wh, b)
 
 
 def test_a_transposed_weight_is_caught_with_the_sizes_read_from_the_other_arguments():
     x, h0, Wx, Wh, b = arrays((N, T, D), (N, H), (H, D), (H, H), (H,))
-    with pytest.raises(ValueError, match=r"rnn_forward: Wx has shape \(5, 4\) but should be \(D, H\) with "
-                                         r"N=2, T=3, D=4, H=5 from the arguments before it; .*transposed"):
+    with pytest.raises(
+        ValueError,
+        match=r"rnn_forward: Wx has shape \(5, 4\) but should be \(D, H\) with "
+        r"N=2, T=3, D=4, H=5 from the arguments before it; .*transposed",
+    ):
         nn.rnn_forward(x, h0, Wx, Wh, b)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    ("h0", r"lstm_forward: h0 has shape \(5,\) but should be \(N, H\); the initial state holds one row"),
-    ("Wx", r"lstm_forward: Wx has shape \(4, 5\) but should be \(D, 4H\).*fused into one matrix of 4H columns"),
-    ("b", r"lstm_forward: b has shape \(15,\) but should be \(4H,\)"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        ("h0", r"lstm_forward: h0 has shape \(5,\) but should be \(N, H\); the initial state holds one row"),
+        ("Wx", r"lstm_forward: Wx has shape \(4, 5\) but should be \(D, 4H\).*fused into one matrix of 4H columns"),
+        ("b", r"lstm_forward: b has shape \(15,\) but should be \(4H,\)"),
+    ],
+)
 def test_lstm_forward_checks_states_and_fused_gate_blocks(wrong, message):
-    args = dict(zip(["x", "h0", "c0", "Wx", "Wh", "b"],
-                    arrays((N, T, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)), strict=True))
+    args = dict(
+        zip(
+            ["x", "h0", "c0", "Wx", "Wh", "b"],
+            arrays((N, T, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)),
+            strict=True,
+        )
+    )
     args[wrong] = {"h0": arrays((H,))[0], "Wx": arrays((D, H))[0], "b": arrays((3 * H,))[0]}[wrong]
     with pytest.raises(ValueError, match=message):
         nn.lstm_forward(**args)
@@ -73,8 +87,11 @@ def test_a_mismatched_batch_size_between_x_and_the_state_is_caught():
 
 def test_affine_forward_explains_which_axis_it_maps():
     x, W, b = arrays((N, T, D), (H, D), (D,))
-    with pytest.raises(ValueError, match=r"affine_forward: x \(2, 3, 4\), W \(5, 4\) and b \(4,\) should be .*"
-                                         r"maps the last axis of x"):
+    with pytest.raises(
+        ValueError,
+        match=r"affine_forward: x \(2, 3, 4\), W \(5, 4\) and b \(4,\) should be .*"
+        r"maps the last axis of x",
+    ):
         nn.affine_forward(x, W, b)
 
 

@@ -59,8 +59,15 @@ def browser():
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()
@@ -181,8 +188,13 @@ def test_chapters_download_as_executed_notebooks():
         assert f"_sources/{chapter}.ipynb" in html, f"{chapter}: no .ipynb download link"
         nb = nbformat.read(SITE / "_sources" / f"{chapter}.ipynb", as_version=4)
         nbformat.validate(nb)
-        images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                  if "image/png" in o.get("data", {})]
+        images = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
         assert images, f"{chapter}: the downloadable notebook carries no executed figures"
 
 
@@ -224,8 +236,9 @@ def test_figures_are_sharp_described_and_code_fits_the_column(browser, site_url,
     blurry = [(f["src"][-20:], f["natural"], f["shown"]) for f in figures if f["natural"] < 1.9 * f["shown"]]
     assert not blurry, f"{path}: figures with fewer than twice the pixels they are shown with: {blurry}"
     undescribed = [f["src"][-20:] for f in figures if len(f["alt"].split()) < 5 or "_images" in f["alt"]]
-    assert not undescribed, f"{path}: figures without alt text that describes them (:alt: of glue:figure): " \
-        f"{undescribed}"
+    assert not undescribed, (
+        f"{path}: figures without alt text that describes them (:alt: of glue:figure): {undescribed}"
+    )
     sources = [f["src"] for f in figures]
     assert len(set(sources)) == len(sources), f"{path}: a figure is shown twice (its cell's output and the glue)"
     assert not overflowing, f"{path}: lines cut off at the column's edge: {overflowing[:3]}"

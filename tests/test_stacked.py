@@ -65,11 +65,7 @@ def test_gradients_numerically(cell, N, T, D, H, num_layers, bidirectional, seed
 
     output, final, cache = stacked_forward(cell, x, params, state0)
     doutput = rng.standard_normal(output.shape)
-    dfinal = (
-        tuple(rng.standard_normal(a.shape) for a in final)
-        if cell == "lstm"
-        else rng.standard_normal(final.shape)
-    )
+    dfinal = tuple(rng.standard_normal(a.shape) for a in final) if cell == "lstm" else rng.standard_normal(final.shape)
     dx, dstate0, grads = stacked_backward(doutput, cache, dfinal)
     analytic = {"x": dx, **grads}
     if cell == "lstm":
@@ -85,9 +81,7 @@ def test_gradients_numerically(cell, N, T, D, H, num_layers, bidirectional, seed
 @given(N=small, T=small, D=small, H=small, seed=seeds)
 def test_two_layer_bidirectional_equals_torch_nn(cell, N, T, D, H, seed):
     torch.manual_seed(seed)
-    module = TORCH_CLASSES[cell](
-        D, H, num_layers=2, bidirectional=True, batch_first=True, dtype=torch.float64
-    )
+    module = TORCH_CLASSES[cell](D, H, num_layers=2, bidirectional=True, batch_first=True, dtype=torch.float64)
     params = torch_to_numpy(module)
     assert network_shape(params) == (2, 2)
     rng = np.random.default_rng(seed)
@@ -127,9 +121,7 @@ def test_two_layer_bidirectional_equals_torch_nn(cell, N, T, D, H, seed):
 @pytest.mark.parametrize("cell", CELLS)
 def test_numpy_weights_into_torch_nn_give_the_same_outputs(cell):
     params = init_params(cell, 3, 4, num_layers=3, bidirectional=True, seed=1)
-    module = numpy_to_torch(
-        params, TORCH_CLASSES[cell](3, 4, 3, bidirectional=True, batch_first=True).double()
-    )
+    module = numpy_to_torch(params, TORCH_CLASSES[cell](3, 4, 3, bidirectional=True, batch_first=True).double())
     x = np.random.default_rng(2).standard_normal((2, 5, 3))
     output, _, _ = stacked_forward(cell, x, params)
     assert_torch_close(output, module(torch.tensor(x))[0])
@@ -143,9 +135,7 @@ def test_backward_direction_is_realigned_in_time(cell):
     params = init_params(cell, D, H, bidirectional=True, seed=3)
     x = np.random.default_rng(4).standard_normal((N, T, D))
     output, final, _ = bidirectional_forward(cell, x, params)
-    reverse = {
-        name[: -len("_l0_reverse")]: value for name, value in params.items() if name.endswith("_reverse")
-    }
+    reverse = {name[: -len("_l0_reverse")]: value for name, value in params.items() if name.endswith("_reverse")}
     h0 = np.zeros((N, H))
     if cell == "rnn":
         h_rev, _ = rnn_forward(x[:, ::-1], h0, **reverse)

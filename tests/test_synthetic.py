@@ -69,18 +69,23 @@ def test_slot_filling_is_seeded_and_labels_are_valid(cue_position):
     assert min(cues.values()) > 60
 
 
-
 def test_default_gap_keeps_the_data_of_before_the_gap_existed():
     # The first examples as the generator produced them before it had a gap argument (chapter 2's prose and
     # benchmarks/results.py rely on the default data staying the same).
     assert slot_filling(2, "before", seed=0) == [
         (["on", "august", "sixth", "arrive", "in", "tokyo"], ["O", "B-date", "I-date", "O", "O", "B-arrival"]),
-        (["my", "boss", "needs", "to", "leave", "kuala", "lumpur", "on", "january", "second"],
-         ["O", "O", "O", "O", "O", "B-departure", "I-departure", "O", "B-date", "I-date"])]
+        (
+            ["my", "boss", "needs", "to", "leave", "kuala", "lumpur", "on", "january", "second"],
+            ["O", "O", "O", "O", "O", "B-departure", "I-departure", "O", "B-date", "I-date"],
+        ),
+    ]
     assert slot_filling(2, "after", seed=0) == [
         (["tokyo", "is", "the", "place", "we", "arrive", "in"], ["B-arrival", "O", "O", "O", "O", "O", "O"]),
-        (["kuala", "lumpur", "is", "where", "i", "leave", "on", "january", "second"],
-         ["B-departure", "I-departure", "O", "O", "O", "O", "O", "B-date", "I-date"])]
+        (
+            ["kuala", "lumpur", "is", "where", "i", "leave", "on", "january", "second"],
+            ["B-departure", "I-departure", "O", "O", "O", "O", "O", "B-date", "I-date"],
+        ),
+    ]
     assert slot_filling(50, "mixed", seed=4, gap=0) == slot_filling(50, "mixed", seed=4)
 
 
@@ -118,6 +123,7 @@ def test_fillers_say_nothing_about_the_slot():
     with pytest.raises(ValueError):
         slot_filling(3, gap=-1)
 
+
 def test_adding_problem_target_is_the_sum_of_the_marked_values():
     X, y = adding_problem(500, seq_len=50, seed=0)
     assert X.shape == (500, 50, 2) and y.shape == (500,)
@@ -140,12 +146,15 @@ def test_copy_task_layout():
     assert abs(copy_task_baseline_cross_entropy(5, 7, 4) - 5 * np.log(4) / 17) < 1e-12
 
 
-@pytest.mark.parametrize("date, expected", [
-    (datetime.date(1998, 1, 3), "一九九八年一月三日"),
-    (datetime.date(2008, 10, 20), "二〇〇八年十月二十日"),
-    (datetime.date(1949, 12, 31), "一九四九年十二月三十一日"),
-    (datetime.date(2000, 11, 15), "二〇〇〇年十一月十五日"),
-])
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        (datetime.date(1998, 1, 3), "一九九八年一月三日"),
+        (datetime.date(2008, 10, 20), "二〇〇八年十月二十日"),
+        (datetime.date(1949, 12, 31), "一九四九年十二月三十一日"),
+        (datetime.date(2000, 11, 15), "二〇〇〇年十一月十五日"),
+    ],
+)
 def test_chinese_date(date, expected):
     assert chinese_date(date) == expected
 

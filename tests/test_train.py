@@ -91,6 +91,7 @@ def _quadratic_step(target):
     def step(params, batch, state):
         difference = params["w"] - target
         return float(difference @ difference), {"w": 2 * difference}, 1, state
+
     return step
 
 
@@ -102,8 +103,9 @@ def test_numpy_loop_early_stopping_restores_the_best_epoch():
     def step(params, batch, state):
         return _quadratic_step(train_target if batch == "train" else val_target)(params, batch, state)
 
-    history = train_numpy(params, step, ["train"], ["val"], epochs=10, lr=0.25, optimizer="sgd", patience=2,
-                          progress=False)
+    history = train_numpy(
+        params, step, ["train"], ["val"], epochs=10, lr=0.25, optimizer="sgd", patience=2, progress=False
+    )
     assert history["epoch"] == [1, 2, 3] and history["stopped_early"] and history["best_epoch"] == 1
     np.testing.assert_allclose(history["val_loss"], [0.0, 0.0625, 0.140625])
     np.testing.assert_allclose(params["w"], [0.5])
@@ -121,8 +123,9 @@ def test_numpy_logistic_regression_learns():
         return loss, {"w": X_b.T @ (p - y_b) / len(y_b)}, len(y_b), state
 
     params = {"w": np.zeros(3)}
-    history = train_numpy(params, step, [(X[:300], y[:300])], [(X[300:], y[300:])], epochs=30, lr=0.1,
-                          clip_norm=1.0, progress=False)
+    history = train_numpy(
+        params, step, [(X[:300], y[:300])], [(X[300:], y[300:])], epochs=30, lr=0.1, clip_norm=1.0, progress=False
+    )
     assert history["val_loss"][-1] < 0.5 * math.log(2)
 
 
@@ -144,8 +147,14 @@ def test_char_lm_with_carried_state():
     model = CharLM(len(vocab), embed_size=32, hidden_size=64, cell="gru")
     val = list(lm_sequential_batches(val_ids, 8, 32))
     before, after, history = _short_run(
-        model, lambda epoch: lm_sequential_batches(train_ids, 16, 32, seed=epoch), val, epochs=2, lr=3e-3,
-        carry_state=True, clip_norm=1.0)
+        model,
+        lambda epoch: lm_sequential_batches(train_ids, 16, 32, seed=epoch),
+        val,
+        epochs=2,
+        lr=3e-3,
+        carry_state=True,
+        clip_norm=1.0,
+    )
     assert after < before - 0.5
     assert perplexity(after) < 0.5 * len(vocab)
     sample = model.generate(vocab.encode("中国"), 10, temperature=0.8)
@@ -167,8 +176,9 @@ def test_pos_tagger():
     torch.manual_seed(0)
     model = Tagger(len(words), len(tags), embed_size=32, hidden_size=32)
     val_batches = list(padded_batches(val_x, val_y, 64, shuffle=False))
-    before, after, _ = _short_run(model, lambda e: padded_batches(train_x, train_y, 32, seed=e), val_batches,
-                                  epochs=2, lr=1e-2)
+    before, after, _ = _short_run(
+        model, lambda e: padded_batches(train_x, train_y, 32, seed=e), val_batches, epochs=2, lr=1e-2
+    )
     assert after < before - 1.0
 
 
@@ -181,8 +191,9 @@ def test_slot_filling_bidirectional_tagger_learns_cue_after_city():
     torch.manual_seed(0)
     model = Tagger(len(words), len(labels), embed_size=16, hidden_size=32, bidirectional=True)
     val = list(padded_batches(xs[500:], ys[500:], 100, shuffle=False))
-    before, after, _ = _short_run(model, lambda e: padded_batches(xs[:500], ys[:500], 25, seed=e), val,
-                                  epochs=6, lr=1e-2)
+    before, after, _ = _short_run(
+        model, lambda e: padded_batches(xs[:500], ys[:500], 25, seed=e), val, epochs=6, lr=1e-2
+    )
     assert after < 0.3 * before
     batch = val[0]
     predicted = model.predict(batch["inputs"], batch["lengths"])
@@ -200,8 +211,9 @@ def test_sentiment_classifier():
     torch.manual_seed(0)
     model = Classifier(len(chars), 2, embed_size=32, hidden_size=32, pooling="mean")
     val_batches = list(padded_batches(val_x, val_y, 100, shuffle=False))
-    before, after, _ = _short_run(model, lambda e: padded_batches(train_x, train_y, 32, seed=e), val_batches,
-                                  epochs=3, lr=5e-3)
+    before, after, _ = _short_run(
+        model, lambda e: padded_batches(train_x, train_y, 32, seed=e), val_batches, epochs=3, lr=5e-3
+    )
     assert after < before - 0.05
 
 
@@ -236,8 +248,9 @@ def test_seq2seq_dates():
     torch.manual_seed(0)
     model = Seq2Seq(len(source_vocab), len(target_vocab), embed_size=16, hidden_size=64)
     val = list(seq2seq_batches(sources[700:], targets[700:], 100, shuffle=False))
-    before, after, _ = _short_run(model, lambda e: seq2seq_batches(sources[:700], targets[:700], 32, seed=e),
-                                  val, epochs=4, lr=1e-2)
+    before, after, _ = _short_run(
+        model, lambda e: seq2seq_batches(sources[:700], targets[:700], 32, seed=e), val, epochs=4, lr=1e-2
+    )
     assert after < 0.6 * before
     decoded = model.greedy_decode(val[0]["inputs"], val[0]["lengths"], target_vocab.bos_index, 11)
     assert decoded.shape == (len(val[0]["indices"]), 11)

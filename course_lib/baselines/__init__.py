@@ -15,8 +15,15 @@ from .tagger import MostFrequentTagTagger
 
 _SCIKIT_LEARN_NAMES = ("TfidfLogisticRegression", "tune_tfidf_logistic_regression")
 
-__all__ = ["NGramLM", "ngram_perplexities", "MostFrequentTagTagger", "BagOfWordsLogisticRegression",
-           "char_ngrams", "TfidfLogisticRegression", "tune_tfidf_logistic_regression"]
+__all__ = [
+    "NGramLM",
+    "ngram_perplexities",
+    "MostFrequentTagTagger",
+    "BagOfWordsLogisticRegression",
+    "char_ngrams",
+    "TfidfLogisticRegression",
+    "tune_tfidf_logistic_regression",
+]
 
 
 def __getattr__(name):

@@ -59,8 +59,16 @@ class BagOfWordsLogisticRegression:
         not needed by the deterministic algorithm; kept so every baseline has one
     """
 
-    def __init__(self, orders=(1, 2), min_count: int = 2, max_features: int = 50_000, l2: float = 1e-3,
-                 lr: float = 0.05, epochs: int = 200, seed: int = 0):
+    def __init__(
+        self,
+        orders=(1, 2),
+        min_count: int = 2,
+        max_features: int = 50_000,
+        l2: float = 1e-3,
+        lr: float = 0.05,
+        epochs: int = 200,
+        seed: int = 0,
+    ):
         self.orders, self.min_count, self.max_features = tuple(orders), min_count, max_features
         self.l2, self.lr, self.epochs, self.seed = l2, lr, epochs, seed
         self.feature_index: dict[str, int] = {}
@@ -71,20 +79,25 @@ class BagOfWordsLogisticRegression:
     def _features(self, texts) -> _SparseRows:
         values, columns, row_starts = [], [], [0]
         for text in texts:
-            counts = collections.Counter(self.feature_index[g] for g in char_ngrams(text, self.orders)
-                                         if g in self.feature_index)
+            counts = collections.Counter(
+                self.feature_index[g] for g in char_ngrams(text, self.orders) if g in self.feature_index
+            )
             columns.extend(counts.keys())
             values.extend(1.0 + np.log(list(counts.values())) if counts else [])
             row_starts.append(len(columns))
-        return _SparseRows(np.asarray(values, dtype=np.float64), np.asarray(columns, dtype=np.int64),
-                           np.asarray(row_starts, dtype=np.int64), len(self.feature_index))
+        return _SparseRows(
+            np.asarray(values, dtype=np.float64),
+            np.asarray(columns, dtype=np.int64),
+            np.asarray(row_starts, dtype=np.int64),
+            len(self.feature_index),
+        )
 
     def fit(self, texts, labels) -> BagOfWordsLogisticRegression:
         """Choose the features from the training texts and fit w, b. labels: 0/1. Returns self."""
-        document_counts = collections.Counter(
-            g for text in texts for g in set(char_ngrams(text, self.orders)))
-        kept = sorted((g for g, c in document_counts.items() if c >= self.min_count),
-                      key=lambda g: (-document_counts[g], g))[: self.max_features]
+        document_counts = collections.Counter(g for text in texts for g in set(char_ngrams(text, self.orders)))
+        kept = sorted(
+            (g for g, c in document_counts.items() if c >= self.min_count), key=lambda g: (-document_counts[g], g)
+        )[: self.max_features]
         self.feature_index = {g: i for i, g in enumerate(kept)}
         X, y = self._features(texts), np.asarray(labels, dtype=np.float64)
         N, F = X.shape

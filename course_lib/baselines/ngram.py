@@ -53,8 +53,10 @@ class _OrderCounts:
         return self._lookup(self.codes, self.counts, codes)
 
     def context_stats(self, context_codes):
-        return (self._lookup(self.context_codes, self.context_totals, context_codes),
-                self._lookup(self.context_codes, self.context_types, context_codes))
+        return (
+            self._lookup(self.context_codes, self.context_totals, context_codes),
+            self._lookup(self.context_codes, self.context_types, context_codes),
+        )
 
 
 class NGramLM:
@@ -82,8 +84,9 @@ class NGramLM:
     e.g. from ``Vocab.encode_stream``; each token is predicted from the tokens before it in the same stream.
     """
 
-    def __init__(self, n: int, vocab_size: int, smoothing: str = "kneser_ney", k: float = 1.0,
-                 discount: float | None = None):
+    def __init__(
+        self, n: int, vocab_size: int, smoothing: str = "kneser_ney", k: float = 1.0, discount: float | None = None
+    ):
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         if smoothing not in SMOOTHINGS:
@@ -108,7 +111,8 @@ class NGramLM:
         for order in range(1, self.n + 1):
             codes = rank_of_window[: L - order + 1] * V + ids[order - 1 :]
             distinct, first, rank_of_window, counts = np.unique(
-                codes, return_index=True, return_inverse=True, return_counts=True)
+                codes, return_index=True, return_inverse=True, return_counts=True
+            )
             raw.append((distinct, first, rank_of_window, counts))
         self.distinct = [raw[order - 1][0] for order in range(1, self.n)]
         self.orders, self.discounts = [], []
@@ -178,8 +182,9 @@ class NGramLM:
                 probability = np.where(available, addk, probability)
             else:
                 discount = self.discounts[order - 1]
-                interpolated = (np.maximum(count - discount, 0.0) / safe_total
-                                + discount * types / safe_total * probability)
+                interpolated = (
+                    np.maximum(count - discount, 0.0) / safe_total + discount * types / safe_total * probability
+                )
                 probability = np.where(seen, interpolated, probability)
         return probability
 
@@ -237,8 +242,9 @@ class NGramLM:
         return len(self.orders[-1].codes)
 
 
-def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4, 5),
-                       smoothing: str = "kneser_ney", **kwargs) -> list[dict]:
+def ngram_perplexities(
+    train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4, 5), smoothing: str = "kneser_ney", **kwargs
+) -> list[dict]:
     """Fit one n-gram model per order and measure its held-out perplexity (chapter *Sequences and language models*'s
     table).
 
@@ -263,12 +269,14 @@ def ngram_perplexities(train_ids, test_ids, vocab_size: int, orders=(1, 2, 3, 4,
     rows = []
     for n in orders:
         model = NGramLM(n, vocab_size, smoothing=smoothing, **kwargs).fit(train_ids)
-        rows.append({
-            "n": n,
-            "perplexity": model.perplexity(test_ids),
-            "train_perplexity": model.perplexity(train_ids),
-            "num_contexts": model.num_contexts,
-            "num_ngrams": model.num_ngrams,
-            "possible_contexts": vocab_size ** (n - 1),
-        })
+        rows.append(
+            {
+                "n": n,
+                "perplexity": model.perplexity(test_ids),
+                "train_perplexity": model.perplexity(train_ids),
+                "num_contexts": model.num_contexts,
+                "num_ngrams": model.num_ngrams,
+                "possible_contexts": vocab_size ** (n - 1),
+            }
+        )
     return rows

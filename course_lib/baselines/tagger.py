@@ -38,10 +38,12 @@ class MostFrequentTagTagger:
             for word, tag in sentence:
                 counts[word][tag] += 1
         # Ties go to the alphabetically first tag, so the result does not depend on the order of the corpus.
-        self.tag_of_word = {word: min(tags.items(), key=lambda item: (-item[1], item[0]))[0]
-                            for word, tags in counts.items()}
+        self.tag_of_word = {
+            word: min(tags.items(), key=lambda item: (-item[1], item[0]))[0] for word, tags in counts.items()
+        }
         rare_tags = collections.Counter(
-            self.tag_of_word[word] for word, tags in counts.items() if sum(tags.values()) == 1)
+            self.tag_of_word[word] for word, tags in counts.items() if sum(tags.values()) == 1
+        )
         all_tags = collections.Counter(tag for tags in counts.values() for tag in tags.elements())
         source = rare_tags or all_tags
         self.unknown_tag = min(source.items(), key=lambda item: (-item[1], item[0]))[0]

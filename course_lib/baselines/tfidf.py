@@ -86,8 +86,9 @@ class TfidfLogisticRegression:
         return [str(names[i]) for i in order[::-1][:k]], [str(names[i]) for i in order[:k]]
 
 
-def tune_tfidf_logistic_regression(train_texts, train_labels, val_texts, val_labels, Cs=DEFAULT_CS,
-                                   ngram_range=(1, 3), min_df: int = 2):
+def tune_tfidf_logistic_regression(
+    train_texts, train_labels, val_texts, val_labels, Cs=DEFAULT_CS, ngram_range=(1, 3), min_df: int = 2
+):
     """Choose C on the validation split.
 
     Parameters
@@ -112,8 +113,9 @@ def tune_tfidf_logistic_regression(train_texts, train_labels, val_texts, val_lab
     val_features = vectorizer.transform(val_texts)
     table, best = [], None
     for C in Cs:
-        model = TfidfLogisticRegression(C, ngram_range, min_df, vectorizer).fit(train_texts, train_labels,
-                                                                               train_features)
+        model = TfidfLogisticRegression(C, ngram_range, min_df, vectorizer).fit(
+            train_texts, train_labels, train_features
+        )
         accuracy = model.accuracy(None, val_labels, val_features)
         table.append({"C": C, "val_accuracy": accuracy})
         if best is None or accuracy > best[0] or (accuracy == best[0] and C < best[1].C):

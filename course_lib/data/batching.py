@@ -62,8 +62,9 @@ def lm_random_batches(stream, batch_size: int, num_steps: int, seed: int = 0) ->
         yield stream[positions], stream[positions + 1]
 
 
-def lm_sequential_batches(stream, batch_size: int, num_steps: int, seed: int = 0,
-                          offset: int | None = None) -> Iterator[tuple]:
+def lm_sequential_batches(
+    stream, batch_size: int, num_steps: int, seed: int = 0, offset: int | None = None
+) -> Iterator[tuple]:
     """Sequential partitioning of a token stream: row i of each batch continues row i of the previous batch.
 
     Parameters
@@ -119,8 +120,9 @@ def detach_state(state):
     return state.detach()
 
 
-def pad_sequences(sequences: Sequence[Sequence[int]], pad_index: int = 0,
-                  max_length: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences: Sequence[Sequence[int]], pad_index: int = 0, max_length: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pad sequences of different lengths into one rectangular batch.
 
     Parameters
@@ -151,8 +153,9 @@ def pad_sequences(sequences: Sequence[Sequence[int]], pad_index: int = 0,
     return padded, lengths, mask
 
 
-def bucket_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = True, seed: int = 0,
-                   bucket_size: int | None = None) -> list[np.ndarray]:
+def bucket_batches(
+    lengths: Sequence[int], batch_size: int, shuffle: bool = True, seed: int = 0, bucket_size: int | None = None
+) -> list[np.ndarray]:
     """Group examples of similar length into batches, so little of each batch is padding.
 
     The examples are shuffled, cut into buckets of ``bucket_size`` (default 50 batches' worth), each bucket is
@@ -192,9 +195,16 @@ def bucket_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = True
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: int = 32,
-                   pad_index: int = 0, target_pad_index: int = 0, shuffle: bool = True, seed: int = 0,
-                   bucket: bool = True) -> Iterator[dict]:
+def padded_batches(
+    inputs: Sequence[Sequence[int]],
+    targets=None,
+    batch_size: int = 32,
+    pad_index: int = 0,
+    target_pad_index: int = 0,
+    shuffle: bool = True,
+    seed: int = 0,
+    bucket: bool = True,
+) -> Iterator[dict]:
     """One epoch of padded, masked batches for tagging (a target per token) or classification (one per
     sequence).
 
@@ -231,16 +241,24 @@ def padded_batches(inputs: Sequence[Sequence[int]], targets=None, batch_size: in
         batch = {"inputs": padded, "lengths": batch_lengths, "mask": mask, "indices": np.asarray(indices)}
         if targets is not None:
             if per_token:
-                batch["targets"] = pad_sequences([targets[i] for i in indices], target_pad_index,
-                                                 max_length=padded.shape[1])[0]
+                batch["targets"] = pad_sequences(
+                    [targets[i] for i in indices], target_pad_index, max_length=padded.shape[1]
+                )[0]
             else:
                 batch["targets"] = np.asarray([targets[i] for i in indices])
         yield batch
 
 
-def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]], batch_size: int = 32,
-                    pad_index: int = 0, bos_index: int = 2, eos_index: int = 3, shuffle: bool = True,
-                    seed: int = 0) -> Iterator[dict]:
+def seq2seq_batches(
+    sources: Sequence[Sequence[int]],
+    targets: Sequence[Sequence[int]],
+    batch_size: int = 32,
+    pad_index: int = 0,
+    bos_index: int = 2,
+    eos_index: int = 3,
+    shuffle: bool = True,
+    seed: int = 0,
+) -> Iterator[dict]:
     """One epoch of encoder-decoder batches with teacher forcing (chapter *Encoder–decoder*).
 
     The decoder reads ``<bos> y_1 .. y_m`` and must output ``y_1 .. y_m <eos>``: at every step its input is
@@ -266,5 +284,12 @@ def seq2seq_batches(sources: Sequence[Sequence[int]], targets: Sequence[Sequence
         inputs, lengths, mask = pad_sequences([sources[i] for i in indices], pad_index)
         decoder_inputs, _, _ = pad_sequences([[bos_index, *targets[i]] for i in indices], pad_index)
         shifted, _, target_mask = pad_sequences([[*targets[i], eos_index] for i in indices], pad_index)
-        yield {"inputs": inputs, "lengths": lengths, "mask": mask, "indices": np.asarray(indices),
-               "decoder_inputs": decoder_inputs, "targets": shifted, "target_mask": target_mask}
+        yield {
+            "inputs": inputs,
+            "lengths": lengths,
+            "mask": mask,
+            "indices": np.asarray(indices),
+            "decoder_inputs": decoder_inputs,
+            "targets": shifted,
+            "target_mask": target_mask,
+        }

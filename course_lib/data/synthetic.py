@@ -23,10 +23,36 @@ import numpy as np
 
 CUES = ("arrive", "leave")
 SLOT_LABELS = ("O", "B-arrival", "I-arrival", "B-departure", "I-departure", "B-date", "I-date")
-CITIES = ("taipei", "beijing", "shanghai", "tokyo", "london", "paris", "boston", "new york", "hong kong",
-          "san francisco", "los angeles", "kuala lumpur", "cape town", "rio de janeiro")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+CITIES = (
+    "taipei",
+    "beijing",
+    "shanghai",
+    "tokyo",
+    "london",
+    "paris",
+    "boston",
+    "new york",
+    "hong kong",
+    "san francisco",
+    "los angeles",
+    "kuala lumpur",
+    "cape town",
+    "rio de janeiro",
+)
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # Openings carry no information about the slot; they only vary the position of the city.
 OPENINGS = ("", "i want to", "i would like to", "please help me", "we plan to", "my boss needs to")
@@ -35,18 +61,30 @@ OPENINGS = ("", "i want to", "i would like to", "please help me", "we plan to", 
 FILLERS = ("sunny", "busy", "lovely", "old", "quiet", "rainy", "famous", "crowded", "historic", "modern")
 # {cue_phrase} is "arrive in" or "leave"; the city comes after the cue ("before") or before it ("after").
 TEMPLATES = {
-    "before": ("{opening} {cue_phrase} {city} on {date}", "{opening} {cue_phrase} {city}",
-               "on {date} {opening} {cue_phrase} {city}"),
-    "after": ("{city} is where i {cue_phrase} on {date}", "{city} on {date} is the city i {cue_phrase}",
-              "{city} is the place we {cue_phrase}"),
+    "before": (
+        "{opening} {cue_phrase} {city} on {date}",
+        "{opening} {cue_phrase} {city}",
+        "on {date} {opening} {cue_phrase} {city}",
+    ),
+    "after": (
+        "{city} is where i {cue_phrase} on {date}",
+        "{city} on {date} is the city i {cue_phrase}",
+        "{city} is the place we {cue_phrase}",
+    ),
 }
 # Templates above with a date
 _DATED_TEMPLATES = {"before": (0, 2), "after": (0, 1)}
 
 
-def travel_request(city: str, cue: str, date: str | None = None, cue_position: str = "before",
-                   template: int = 0, opening: str = "i want to",
-                   fillers: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+def travel_request(
+    city: str,
+    cue: str,
+    date: str | None = None,
+    cue_position: str = "before",
+    template: int = 0,
+    opening: str = "i want to",
+    fillers: tuple[str, ...] = (),
+) -> tuple[list[str], list[str]]:
     """Build one labelled travel request, deterministically.
 
     Parameters
@@ -139,12 +177,22 @@ def slot_filling(num_examples: int, cue_position: str = "before", seed: int = 0,
         opening = OPENINGS[rng.integers(len(OPENINGS))]
         # Draw fillers only when asked for, so that gap=0 leaves the random stream (and the data) as it was.
         fillers = tuple(FILLERS[i] for i in rng.integers(len(FILLERS), size=gap)) if gap > 0 else ()
-        examples.append(travel_request(city=city, cue=cue, date=date, cue_position=position, template=template,
-                                       opening=opening, fillers=fillers))
+        examples.append(
+            travel_request(
+                city=city,
+                cue=cue,
+                date=date,
+                cue_position=position,
+                template=template,
+                opening=opening,
+                fillers=fillers,
+            )
+        )
     return examples
 
 
 # -------------------------------------------------------------------------------------------- adding problem
+
 
 def adding_problem(num_examples: int, seq_len: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The adding problem: the target is the sum of the two values marked with a 1.
@@ -189,8 +237,10 @@ ADDING_PROBLEM_BASELINE_MSE = 1.0 / 6.0
 
 # ------------------------------------------------------------------------------------------------- copy task
 
-def copy_task(num_examples: int, seq_len: int = 10, delay: int = 20, num_symbols: int = 8,
-              seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+
+def copy_task(
+    num_examples: int, seq_len: int = 10, delay: int = 20, num_symbols: int = 8, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The copy task: read S symbols, wait through a blank delay, then reproduce the symbols after a
     delimiter.
 
@@ -261,8 +311,9 @@ def chinese_date(date: datetime.date) -> str:
     return f"{year}年{chinese_number(date.month)}月{chinese_number(date.day)}日"
 
 
-def chinese_dates(num_examples: int, seed: int = 0, first_year: int = 1900,
-                  last_year: int = 2099) -> list[tuple[str, str]]:
+def chinese_dates(
+    num_examples: int, seed: int = 0, first_year: int = 1900, last_year: int = 2099
+) -> list[tuple[str, str]]:
     """Random valid calendar dates as (Chinese numerals, ISO digits) pairs.
 
     Parameters

@@ -47,15 +47,23 @@ class Vocab:
         indices of the reserved tokens, or None when not reserved
     """
 
-    def __init__(self, tokens: Iterable[str] = (), min_freq: int = 1, max_size: int | None = None,
-                 reserved: Sequence[str] = RESERVED_TOKENS):
+    def __init__(
+        self,
+        tokens: Iterable[str] = (),
+        min_freq: int = 1,
+        max_size: int | None = None,
+        reserved: Sequence[str] = RESERVED_TOKENS,
+    ):
         if len(set(reserved)) != len(reserved):
             raise ValueError(f"reserved tokens must be distinct, got {reserved}")
         self.min_freq = int(min_freq)
         self.reserved = tuple(reserved)
         self.counts = collections.Counter(tokens)
-        kept = [(token, count) for token, count in self.counts.items()
-                if count >= self.min_freq and token not in self.reserved]
+        kept = [
+            (token, count)
+            for token, count in self.counts.items()
+            if count >= self.min_freq and token not in self.reserved
+        ]
         kept.sort(key=lambda pair: (-pair[1], pair[0]))
         if max_size is not None:
             kept = kept[:max_size]

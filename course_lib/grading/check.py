@@ -90,9 +90,7 @@ def find_released(notebook_path, learner_ids, root=None, assignment=None):
         )
         if assignment:
             names = [n for n in names if n == assignment]
-        by_name = [
-            n for n in names if n.lower() in stem_words or n.lower() == Path(notebook_path).stem.lower()
-        ]
+        by_name = [n for n in names if n.lower() in stem_words or n.lower() == Path(notebook_path).stem.lower()]
         for name in by_name + [n for n in names if n not in by_name]:
             found = _released(base, name, notebook_path)
             if found is None:
@@ -156,9 +154,7 @@ def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=60
         if is_solution_cell(c) and nbgrader_meta(c)["grade_id"] not in learner_sources
     ]
     if missing:
-        report.notes.append(
-            f"answer cell(s) missing from your notebook, counted as blank: {', '.join(missing)}"
-        )
+        report.notes.append(f"answer cell(s) missing from your notebook, counted as blank: {', '.join(missing)}")
     run = execution.run_trusted(
         rebuild(structure, learner_sources), cwd=path.resolve().parent, cell_timeout=cell_timeout
     )
@@ -170,9 +166,7 @@ def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=60
         if not outcome["executed"]:
             report.tasks.append(TaskResult(grade_id, points, False, "did not run"))
         else:
-            report.tasks.append(
-                TaskResult(grade_id, points, outcome["error"] is None, outcome["error"] or "")
-            )
+            report.tasks.append(TaskResult(grade_id, points, outcome["error"] is None, outcome["error"] or ""))
     _blame_syntax_errors(structure, learner_sources, report.tasks, report.notes)
     return report
 
@@ -186,9 +180,7 @@ def format_report(report):
     width = max([len(t.grade_id) for t in report.tasks] + [4])
     for task in report.tasks:
         verdict = "PASS" if task.passed else "FAIL"
-        line = (
-            f"  {verdict}  {task.grade_id:<{width}}  ({task.points:g} point{'s' if task.points != 1 else ''})"
-        )
+        line = f"  {verdict}  {task.grade_id:<{width}}  ({task.points:g} point{'s' if task.points != 1 else ''})"
         lines.append(line + (f"  {task.message}" if task.message else ""))
     passed = [t for t in report.tasks if t.passed]
     lines.append(

@@ -79,8 +79,7 @@ def _verdict_html(verdict, expected, show_hidden, test_source=""):
         parts.append(f"<p>{html.escape(_mismatch_text(verdict, expected, test_source))}</p>")
         if show_hidden:
             rows = "".join(
-                f"<tr><td>{html.escape(key)}</td>"
-                f"<td>{html.escape(_short(expected, verdict.grade_id, key))}</td></tr>"
+                f"<tr><td>{html.escape(key)}</td><td>{html.escape(_short(expected, verdict.grade_id, key))}</td></tr>"
                 for key in verdict.mismatched
             )
             parts.append(f"<table><tr><th>check</th><th>expected</th></tr>{rows}</table>")
@@ -130,9 +129,11 @@ def render_feedback(result, released_nb, source_nb=None, expected=None, show_hid
                 body.append(f"<h3>Your code: {html.escape(str(grade_id))}</h3>")
                 body.append(_pre("(cell missing: graded as left blank)" if source is None else source))
                 if grade_id in broken:
-                    body.append(f'<p class="fail">SyntaxError on {html.escape(broken[grade_id])}: Python could not '
-                                "read this cell, so none of it ran. Fix it first: the tests after it fail because of "
-                                "it.</p>")
+                    body.append(
+                        f'<p class="fail">SyntaxError on {html.escape(broken[grade_id])}: Python could not '
+                        "read this cell, so none of it ran. Fix it first: the tests after it fail because of "
+                        "it.</p>"
+                    )
             elif is_graded_cell(cell):
                 body.append(f"<h3>Test: {html.escape(str(grade_id))}</h3>")
                 body.append(_pre(code_by_id.get(grade_id, cell.source) if show_hidden else cell.source))
@@ -140,9 +141,11 @@ def render_feedback(result, released_nb, source_nb=None, expected=None, show_hid
                     verdict = verdicts[grade_id]
                     if grade_id in blamed and not verdict.passed:
                         answer, error = blamed[grade_id]
-                        body.append(f"<p>This test failed after the SyntaxError in your cell "
-                                    f"<code>{html.escape(str(answer))}</code> ({html.escape(error)}): "
-                                    "nothing in that cell ran, so the error below is its consequence.</p>")
+                        body.append(
+                            f"<p>This test failed after the SyntaxError in your cell "
+                            f"<code>{html.escape(str(answer))}</code> ({html.escape(error)}): "
+                            "nothing in that cell ran, so the error below is its consequence.</p>"
+                        )
                     body.append(_verdict_html(verdict, expected or {}, show_hidden, cell.source))
     if not show_hidden:
         body.append(

@@ -150,8 +150,10 @@ def grade_submission(
         released_nb = released_nb or release_notebook(source_nb)
         added = added_code_cells(data, released_nb)
         notes = [submission.message]
-        notes += [f"answer cell '{answer}' has a SyntaxError on {error}: none of it ran"
-                  for answer, error, _ in syntax_errors(source_nb, result.solution_sources)]
+        notes += [
+            f"answer cell '{answer}' has a SyntaxError on {error}: none of it ran"
+            for answer, error, _ in syntax_errors(source_nb, result.solution_sources)
+        ]
         if added:
             notes.append(
                 f"{added} code cell(s) you added were not run: only the answer cells are graded, so put all your "

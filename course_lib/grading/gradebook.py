@@ -157,9 +157,7 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalt
     notebook = NOTEBOOK_OF.format(assignment=name)
     try:
         gradebook.update_or_create_student(student_id)
-        with (
-            warnings.catch_warnings()
-        ):  # nbgrader 0.9's add_submission trips SQLAlchemy 2's autoflush warning
+        with warnings.catch_warnings():  # nbgrader 0.9's add_submission trips SQLAlchemy 2's autoflush warning
             warnings.simplefilter("ignore", SAWarning)
             gradebook.update_or_create_submission(name, student_id, timestamp=timestamp)
         for grade_id, _ in graded_cells(source_nb):

@@ -52,9 +52,7 @@ class Submission:
         try:
             if self.member is None:
                 if self.path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                    raise UnreadableNotebook(
-                        "too-large", f"{self.origin} is larger than {MAX_NOTEBOOK_BYTES} bytes"
-                    )
+                    raise UnreadableNotebook("too-large", f"{self.origin} is larger than {MAX_NOTEBOOK_BYTES} bytes")
                 return self.path.read_bytes()
             with zipfile.ZipFile(self.path) as archive:
                 if archive.getinfo(self.member).file_size > MAX_NOTEBOOK_BYTES:  # a zip bomb stops here
@@ -156,18 +154,14 @@ def _from_zip(student_id, path, origin, assignment):
         with zipfile.ZipFile(path) as archive:
             names = [info.filename for info in archive.infolist() if not info.is_dir()]
     except (OSError, zipfile.BadZipFile, RuntimeError, ValueError) as error:
-        return Submission(
-            student_id, origin, path, status="unreadable-zip", message=f"not a readable zip: {error}"
-        )
+        return Submission(student_id, origin, path, status="unreadable-zip", message=f"not a readable zip: {error}")
     member, status, message = pick_notebook(names, assignment)
     shown = f"{origin}:{member}" if member else origin
     return Submission(student_id, shown, path, member, status, message)
 
 
 def _from_folder(student_id, folder, origin, assignment):
-    files = sorted(
-        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
-    )
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     member, status, message = pick_notebook(files, assignment)
     if member is not None:
         found = Submission(student_id, f"{origin}/{member}", folder / member, status=status, message=message)

@@ -37,11 +37,7 @@ def _as_floats(data):
 def values_match(expected, actual):
     """True iff two encoded values (``checks.encode_value``) agree: same kind and shape, numbers within
     tolerance."""
-    if (
-        not isinstance(expected, dict)
-        or not isinstance(actual, dict)
-        or expected.get("kind") != actual.get("kind")
-    ):
+    if not isinstance(expected, dict) or not isinstance(actual, dict) or expected.get("kind") != actual.get("kind"):
         return False
     if expected["kind"] != "array":
         return expected.get("data") == actual.get("data")
@@ -157,15 +153,11 @@ def expected_reports(name, source_nb, cache_dir=None):
     nb = rebuild(source_nb, {}, blank_nb=source_nb)  # the solution's own cells, outputs cleared
     result = execution.run_trusted(nb)
     if result.status != "ok":
-        raise SolutionError(
-            f"the solution of {name!r} did not run to the end: {result.status}: {result.message}"
-        )
+        raise SolutionError(f"the solution of {name!r} did not run to the end: {result.status}: {result.message}")
     expected = {}
     for grade_id, outcome in cell_outcomes(result.nb).items():
         if outcome["error"]:
-            raise SolutionError(
-                f"the solution of {name!r} fails its own test cell {grade_id!r}: {outcome['error']}"
-            )
+            raise SolutionError(f"the solution of {name!r} fails its own test cell {grade_id!r}: {outcome['error']}")
         if not outcome["reports"]:
             raise SolutionError(
                 f"test cell {grade_id!r} of {name!r} reports nothing: use checks.assert_close or "

@@ -144,9 +144,7 @@ def softmax_cross_entropy(logits, y, mask=None):
     C = logits.shape[-1]
     logits_rows = logits.reshape(-1, C)  # (P, C), P = N or N*T positions
     y_rows = y.reshape(-1)
-    weights = (
-        np.ones(len(y_rows), dtype=logits.dtype) if mask is None else mask.reshape(-1).astype(logits.dtype)
-    )
+    weights = np.ones(len(y_rows), dtype=logits.dtype) if mask is None else mask.reshape(-1).astype(logits.dtype)
     count = weights.sum()
     if count == 0:
         raise ValueError("softmax_cross_entropy: the mask selects no position")

@@ -46,9 +46,7 @@ def _layout(module):
     plain = module.num_layers == 1 and num_directions == 1
     if isinstance(module, nn.RNNBase):
         if not module.bias:
-            raise ValueError(
-                "modules built with bias=False are not supported: the NumPy cells always have biases"
-            )
+            raise ValueError("modules built with bias=False are not supported: the NumPy cells always have biases")
         if getattr(module, "proj_size", 0):
             raise ValueError("LSTMs with proj_size > 0 are not supported")
         if kind == "rnn" and module.nonlinearity != "tanh":
@@ -165,12 +163,8 @@ def numpy_to_torch(params, module):
 
 def _copy(parameter, array):
     if tuple(parameter.shape) != tuple(array.shape):
-        raise ValueError(
-            f"shape mismatch: the module has {tuple(parameter.shape)}, the array {tuple(array.shape)}"
-        )
-    parameter.copy_(
-        torch.as_tensor(np.ascontiguousarray(array), dtype=parameter.dtype, device=parameter.device)
-    )
+        raise ValueError(f"shape mismatch: the module has {tuple(parameter.shape)}, the array {tuple(array.shape)}")
+    parameter.copy_(torch.as_tensor(np.ascontiguousarray(array), dtype=parameter.dtype, device=parameter.device))
 
 
 def copy_weights(source, target):
@@ -185,7 +179,5 @@ def copy_weights(source, target):
     if cell_kind(source) != cell_kind(target):
         raise ValueError(f"cannot copy {cell_kind(source)} weights into a {cell_kind(target)}")
     if getattr(source, "reset_after", True) != getattr(target, "reset_after", True):
-        raise ValueError(
-            "the two GRUs use different reset placements: equal weights would compute different things"
-        )
+        raise ValueError("the two GRUs use different reset placements: equal weights would compute different things")
     return numpy_to_torch(torch_to_numpy(source), target)

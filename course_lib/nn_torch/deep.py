@@ -38,8 +38,14 @@ class DeepCharLM(nn.Module):
         normalise each layer's output (after the residual sum) over its H features
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int = 64, num_layers: int = 2, residual: bool = False,
-                 layer_norm: bool = False):
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int = 64,
+        num_layers: int = 2,
+        residual: bool = False,
+        layer_norm: bool = False,
+    ):
         super().__init__()
         self.residual = residual
         self.embedding = nn.Embedding(vocab_size, hidden_size)

@@ -22,8 +22,15 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                   bidirectional: bool = False, dropout: float = 0.0, forget_bias: float = 1.0) -> nn.Module:
+def make_recurrent(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    forget_bias: float = 1.0,
+) -> nn.Module:
     """A batch-first ``nn.RNN`` (tanh), ``nn.LSTM`` or ``nn.GRU``.
 
     Parameters
@@ -41,8 +48,14 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     """
     if cell not in RECURRENT_LAYERS:
         raise ValueError(f"cell must be one of {tuple(RECURRENT_LAYERS)}, got {cell!r}")
-    layer = RECURRENT_LAYERS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
-                                   bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+    layer = RECURRENT_LAYERS[cell](
+        input_size,
+        hidden_size,
+        num_layers=num_layers,
+        batch_first=True,
+        bidirectional=bidirectional,
+        dropout=dropout if num_layers > 1 else 0.0,
+    )
     if cell == "lstm":
         with torch.no_grad():
             for name, bias in layer.named_parameters():
@@ -88,13 +101,24 @@ class CharLM(nn.Module):
     embedding matrix as its weights, Press & Wolf 2017; needs E == H and one direction).
     """
 
-    def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 256, cell: str = "lstm",
-                 num_layers: int = 1, dropout: float = 0.0, bidirectional: bool = False,
-                 embedding_dropout: float = 0.0, tie_weights: bool = False):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int = 64,
+        hidden_size: int = 256,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        embedding_dropout: float = 0.0,
+        tie_weights: bool = False,
+    ):
         super().__init__()
         if tie_weights and (embed_size != hidden_size or bidirectional):
-            raise ValueError(f"tie_weights needs embed_size == hidden_size and one direction, got embed_size "
-                             f"{embed_size}, hidden_size {hidden_size}, bidirectional {bidirectional}")
+            raise ValueError(
+                f"tie_weights needs embed_size == hidden_size and one direction, got embed_size "
+                f"{embed_size}, hidden_size {hidden_size}, bidirectional {bidirectional}"
+            )
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.embedding_dropout = nn.Dropout(embedding_dropout)
         self.recurrent = make_recurrent(cell, embed_size, hidden_size, num_layers, bidirectional, dropout)
@@ -152,8 +176,17 @@ def _predict_argmax(model, inputs, lengths) -> np.ndarray:
 class Tagger(nn.Module):
     """Embedding -> (bi)recurrent layer(s) -> linear: one label per token (BIO slots, POS tags, copy task)."""
 
-    def __init__(self, vocab_size: int, num_tags: int, embed_size: int = 64, hidden_size: int = 128,
-                 cell: str = "lstm", num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_tags: int,
+        embed_size: int = 64,
+        hidden_size: int = 128,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.recurrent = make_recurrent(cell, embed_size, hidden_size, num_layers, bidirectional, dropout)
@@ -186,9 +219,18 @@ class Classifier(nn.Module):
     real steps (each feature reports its strongest evidence anywhere in the sequence).
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, embed_size: int = 64, hidden_size: int = 128,
-                 cell: str = "lstm", num_layers: int = 1, bidirectional: bool = False, pooling: str = "last",
-                 dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_classes: int,
+        embed_size: int = 64,
+        hidden_size: int = 128,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        pooling: str = "last",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if pooling not in ("last", "mean", "max"):
             raise ValueError(f"pooling must be 'last', 'mean' or 'max', got {pooling!r}")
@@ -258,8 +300,15 @@ class Seq2Seq(nn.Module):
     Inputs (constructor): source and target vocabulary sizes, embed_size, hidden_size, cell, num_layers.
     """
 
-    def __init__(self, source_vocab_size: int, target_vocab_size: int, embed_size: int = 32,
-                 hidden_size: int = 128, cell: str = "gru", num_layers: int = 1):
+    def __init__(
+        self,
+        source_vocab_size: int,
+        target_vocab_size: int,
+        embed_size: int = 32,
+        hidden_size: int = 128,
+        cell: str = "gru",
+        num_layers: int = 1,
+    ):
         super().__init__()
         self.source_embedding = nn.Embedding(source_vocab_size, embed_size)
         self.target_embedding = nn.Embedding(target_vocab_size, embed_size)
@@ -290,8 +339,7 @@ class Seq2Seq(nn.Module):
         "targets" (y_1 .. y_T <eos>) and "target_mask", all (N, T) but lengths. Mean cross-entropy per
         token."""
         device = _device_of(self)
-        logits = self(_as_long(batch["inputs"], device), batch["lengths"],
-                      _as_long(batch["decoder_inputs"], device))
+        logits = self(_as_long(batch["inputs"], device), batch["lengths"], _as_long(batch["decoder_inputs"], device))
         mask = torch.as_tensor(batch["target_mask"], device=device)
         targets = _as_long(batch["targets"], device)
         return F.cross_entropy(logits[mask], targets[mask]), int(mask.sum()), None

@@ -230,9 +230,7 @@ class _Recurrent(nn.Module):
             direction_outputs = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                out, last = self._run_direction(
-                    self.cells[k], layer_input, initial_states[k], reverse=direction == 1
-                )
+                out, last = self._run_direction(self.cells[k], layer_input, initial_states[k], reverse=direction == 1)
                 direction_outputs.append(out)
                 final_states.append(last)
             layer_input = torch.cat(direction_outputs, dim=2)  # (N, T, num_directions * H)
@@ -286,10 +284,6 @@ class GRU(_Recurrent):
 
     cell_class = GRUCell
 
-    def __init__(
-        self, input_size, hidden_size, num_layers=1, bidirectional=False, reset_after=True, dtype=None
-    ):
-        super().__init__(
-            input_size, hidden_size, num_layers, bidirectional, dtype=dtype, reset_after=reset_after
-        )
+    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, reset_after=True, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype=dtype, reset_after=reset_after)
         self.reset_after = reset_after
