@@ -1,6 +1,10 @@
 """Assertion helpers for the exercise tests: when a check fails, the message says what was expected, what was found
 and where to look.
 
+Not to be confused with ``gradcheck`` (numerical gradients, for checking backward passes) or
+``grading.selfcheck`` (the ``course check`` command). Every exercise notebook imports this module by name, so it
+keeps its name.
+
 Two kinds of helper live here:
 
 - ``assert_*`` functions, used by *visible* tests: they raise ``AssertionError`` with a teaching message.

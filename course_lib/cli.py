@@ -65,9 +65,9 @@ def _unknown_set(command, root, name):
 
 
 def _check(args):
-    from course_lib.grading.check import check_notebook, format_report
     from course_lib.grading.notebooks import UnreadableNotebook
     from course_lib.grading.release import RELEASE_DIR
+    from course_lib.grading.selfcheck import check_notebook, format_report
 
     if args.assignment:
         root = find_course_root(args.root)

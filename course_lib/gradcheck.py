@@ -1,6 +1,7 @@
 """Numerical gradients and relative errors, to check every backward pass.
 
-Explained in the chapter *Backpropagation through time*.
+Explained in the chapter *Backpropagation through time*. Not to be confused with ``checks`` (the exercise tests'
+assertion helpers) or ``grading.selfcheck`` (the ``course check`` command).
 
 A backward pass is checked by perturbing one input entry at a time by +-h and measuring how a scalar
 ``sum(f(x) * df)`` changes (centred differences, error O(h^2)). ``df`` plays the upstream gradient, so a function with

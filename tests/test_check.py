@@ -7,7 +7,7 @@ import nbformat
 from fixtures.simulated_class import COURSE, RELEASED, RIGHT, SOLUTION, WRONG_SQUARE, learner_notebook
 
 from course_lib import cli
-from course_lib.grading.check import check_notebook, find_released
+from course_lib.grading.selfcheck import check_notebook, find_released
 
 
 def run_check(path, capsys, *extra):

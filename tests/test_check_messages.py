@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from course_lib import checks
-from course_lib.grading.check import check_notebook
 from course_lib.grading.feedback import render_feedback
 from course_lib.grading.notebooks import nbgrader_meta, read_notebook, release_notebook
 from course_lib.grading.scoring import CellVerdict
+from course_lib.grading.selfcheck import check_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
