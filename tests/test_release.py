@@ -3,6 +3,7 @@ tests removed and everything else kept."""
 
 import os
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -164,3 +165,18 @@ def test_release_refuses_a_manually_graded_cell(course, capsys, cell_type, meta,
         release.release(course)
     assert cli.main(["--root", str(course), "release"]) == 2
     assert "points would be lost" in capsys.readouterr().err
+
+
+def test_released_code_lines_fit_a_notebook_window():
+    """A learner reads the visible tests: no code line of a released set runs past 150 characters (expected arrays
+    are wrapped after commas; a few long hint strings stay between 120 and 150)."""
+    root = Path(__file__).resolve().parents[1]
+    too_long = [
+        (path.parent.name, nbgrader_meta(cell).get("grade_id"), len(line))
+        for path in sorted((root / "exercises").glob("*/*.ipynb"))
+        for cell in read_notebook(path).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if len(line) > 150
+    ]
+    assert not too_long, f"(set, cell, length) of code lines over 150 characters: {too_long}"
