@@ -93,12 +93,7 @@ class Cgroup:
             (path / "cgroup.procs").write_text(str(pid))
 
     def oom_killed(self):
-        """True if the kernel's OOM killer killed a process of this cgroup.
-
-        Returns
-        -------
-        bool
-        """
+        """True if the kernel's OOM killer killed a process of this cgroup."""
         for path in self.paths:
             for name in ("memory.events", "memory.oom_control"):
                 try:
@@ -143,12 +138,7 @@ class Cgroup:
 
 
 def cgroups_available():
-    """True if this process can create the sandbox's cgroup (caps on total memory and process count).
-
-    Returns
-    -------
-    bool
-    """
+    """True if this process can create the sandbox's cgroup (caps on total memory and process count)."""
     probe = Cgroup(64, 8)
     usable = bool(probe.paths)
     probe.remove()
