@@ -112,7 +112,7 @@ def sandbox_state():
     usable : bool
         True if it can.
     why_not : str
-        Why it cannot (a failed probe is reported here, never raised).
+        Empty when usable, otherwise why not (a failed probe is reported here, never raised).
     """
     try:
         return sandbox.sandbox_available()

@@ -311,7 +311,9 @@ def grade_assignment(
         (``gradebook.GradebookUnavailable`` if it cannot be opened).
     workers : int
         Number of processes grading concurrently (the results do not depend on it).
-    use_sandbox, limits
+    use_sandbox : bool
+        Passed to the sandbox (False only under ``--unsafe-no-sandbox``).
+    limits : sandbox.Limits, optional
         Passed to the sandbox.
     show_hidden : bool
         Feedback shows hidden tests and expected values.
