@@ -29,7 +29,18 @@ REPORTING = {"report": 1, "assert_close": 0}
 
 
 def _python_source(source):
-    """The cell's code as plain Python (IPython magics and shell escapes transformed away)."""
+    """The cell's code as plain Python (IPython magics and shell escapes transformed away).
+
+    Parameters
+    ----------
+    source : str
+        The cell's source.
+
+    Returns
+    -------
+    str
+        Python code.
+    """
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager().transform_cell(source)
@@ -62,6 +73,20 @@ def _judging_node(node, tainted, opaque=False):
 
     Inside the arguments of an opaque call (see ``PASS_THROUGH``), names are not followed: only a comparison written
     there itself counts.
+
+    Parameters
+    ----------
+    node : ast.AST
+        The expression (or other node) to search.
+    tainted : dict of str to str
+        ``{name: why}`` for names bound to a comparison (see ``_tainted_names``).
+    opaque : bool
+        True inside the arguments of an opaque call.
+
+    Returns
+    -------
+    str or None
+        What the comparison is, or None if there is none.
     """
     if isinstance(node, ast.Compare):
         return f"a comparison ({ast.unparse(node)})"
@@ -94,7 +119,18 @@ def _assigned_names(target):
 
 
 def _tainted_names(tree):
-    """``{name: why}`` for names bound, anywhere in the cell, to something computed by a comparison."""
+    """``{name: why}`` for names bound, anywhere in the cell, to something computed by a comparison.
+
+    Parameters
+    ----------
+    tree : ast.AST
+        The cell's parsed code.
+
+    Returns
+    -------
+    dict of str to str
+        For each such name, what it holds.
+    """
     tainted = {}
     changed = True
     while changed:
@@ -128,8 +164,20 @@ def _tainted_names(tree):
 def judgements_in_code(source):
     """Reports in one test cell's code that send a value computed by a comparison.
 
-    Returns a list of ``(line, why)``: the line of the offending ``report``/``assert_close`` call and what it
-    reports. Raises ``SyntaxError`` if the code cannot be parsed.
+    Parameters
+    ----------
+    source : str
+        The test cell's code (IPython syntax allowed).
+
+    Returns
+    -------
+    list of tuple (int, str)
+        ``(line, why)``, sorted: the line of the offending ``report``/``assert_close`` call and what it reports.
+
+    Raises
+    ------
+    SyntaxError
+        If the code cannot be parsed.
     """
     tree = ast.parse(_python_source(source))
     tainted = _tainted_names(tree)
@@ -150,7 +198,15 @@ def judgements_in_code(source):
 def kernel_judgements(source_nb):
     """Every report, in every graded test cell of ``source_nb``, of a value computed by a comparison.
 
-    Returns a list of str, one per offence, naming the cell and line (empty when the notebook is clean).
+    Parameters
+    ----------
+    source_nb : nbformat.NotebookNode
+        The nbgrader source notebook.
+
+    Returns
+    -------
+    list of str
+        One per offence, naming the cell and line (empty when the notebook is clean).
     """
     problems = []
     for cell in source_nb.cells:
@@ -171,10 +227,19 @@ def kernel_judgements(source_nb):
 
 
 def manually_graded_cells(source_nb):
-    """Cells that nbgrader would grade by hand (a manually graded answer or task), which ``course grade`` cannot
-    score: their points would silently vanish from every total.
+    """Cells that nbgrader would grade by hand (a manually graded answer or task), which ``course grade`` cannot score.
 
-    Returns a list of str, one per such cell (empty when every graded cell is an autograded test).
+    Their points would silently vanish from every total.
+
+    Parameters
+    ----------
+    source_nb : nbformat.NotebookNode
+        The nbgrader source notebook.
+
+    Returns
+    -------
+    list of str
+        One per such cell (empty when every graded cell is an autograded test).
     """
     problems = []
     for cell in source_nb.cells:

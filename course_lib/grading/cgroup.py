@@ -18,6 +18,15 @@ class Cgroup:
 
     Creating one needs write access to the cgroup tree (root in a container, or a delegated v2 subtree). When
     it is not possible, ``self.paths`` is empty and every method does nothing: the rlimits still apply.
+
+    Parameters
+    ----------
+    memory_mb : int
+        Memory limit of the whole group, in MiB (swap 0 where v2 allows it).
+    max_processes : int
+        Limit on the number of processes (``pids.max``).
+    enabled : bool
+        False creates nothing (``self.paths`` stays empty).
     """
 
     ROOT = Path("/sys/fs/cgroup")
@@ -38,7 +47,23 @@ class Cgroup:
 
     @staticmethod
     def _own(controller):
-        """This process's cgroup path in a hierarchy ("" for the v2 unified one)."""
+        """This process's cgroup path in a hierarchy.
+
+        Parameters
+        ----------
+        controller : str
+            The controller's name, ``""`` for the v2 unified hierarchy.
+
+        Returns
+        -------
+        str
+            The path, relative to the hierarchy's root.
+
+        Raises
+        ------
+        OSError
+            If this process is in no cgroup of that controller.
+        """
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _, controllers, path = line.split(":", 2)
             if controller in controllers.split(","):

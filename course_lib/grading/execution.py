@@ -31,8 +31,14 @@ class TrustedResult:
 
 
 def kernel_env():
-    """Environment for a grading kernel: ``course_lib`` importable, no GUI backend, one thread per kernel
-    (parallel grading runs several kernels at once, and oversubscribed BLAS threads make all of them slower).
+    """Environment for a grading kernel: ``course_lib`` importable, no GUI backend, one thread per kernel.
+
+    Parallel grading runs several kernels at once, and oversubscribed BLAS threads make all of them slower.
+
+    Returns
+    -------
+    dict of str to str
+        A copy of ``os.environ`` with these changes.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(COURSE_ROOT), env.get("PYTHONPATH", "")) if p)
@@ -46,13 +52,24 @@ def kernel_env():
 def run_trusted(nb, *, cwd=None, cell_timeout=600.0, kernel_name="python3"):
     """Execute ``nb`` with nbclient and no sandbox: only for trusted code (solutions, one's own notebook).
 
-    Inputs:
-    - nb: notebook to execute (modified in place and returned).
-    - cwd: working directory of the kernel (default: a fresh temporary directory, removed afterwards).
-    - cell_timeout: seconds allowed per cell.
+    Errors inside cells do not stop execution (each graded cell gets its own verdict); a timeout or a dead kernel
+    stops it and is reported in ``status``.
 
-    Returns a ``TrustedResult``. Errors inside cells do not stop execution (each graded cell gets its own
-    verdict); a timeout or a dead kernel stops it and is reported in ``status``.
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        Notebook to execute (modified in place and returned).
+    cwd : str or pathlib.Path, optional
+        Working directory of the kernel (default: a fresh temporary directory, removed afterwards).
+    cell_timeout : float
+        Seconds allowed per cell.
+    kernel_name : str
+        The Jupyter kernel to run.
+
+    Returns
+    -------
+    TrustedResult
+        ``nb``, ``status`` (``"ok"``, ``"timeout"``, ``"crashed"``) and ``message``.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -88,7 +105,15 @@ def run_trusted(nb, *, cwd=None, cell_timeout=600.0, kernel_name="python3"):
 
 
 def sandbox_state():
-    """``(usable, why_not)`` for the bubblewrap sandbox."""
+    """Whether the bubblewrap sandbox can be used.
+
+    Returns
+    -------
+    usable : bool
+        True if it can.
+    why_not : str
+        Empty when usable, otherwise why not (a failed probe is reported here, never raised).
+    """
     try:
         return sandbox.sandbox_available()
     except Exception as error:  # a broken probe means no sandbox, never a crash
@@ -96,25 +121,53 @@ def sandbox_state():
 
 
 def make_limits(**overrides):
-    """A ``sandbox.Limits`` with ``overrides`` applied."""
+    """A ``sandbox.Limits`` with ``overrides`` applied.
+
+    Parameters
+    ----------
+    **overrides
+        Fields of ``sandbox.Limits``.
+
+    Returns
+    -------
+    sandbox.Limits
+    """
     return sandbox.Limits(**overrides)
 
 
 def run_untrusted(nb, *, limits=None, use_sandbox=True):
     """Execute a learner's rebuilt notebook.
 
-    Inputs:
-    - nb: the rebuilt notebook (see ``notebooks.rebuild``).
-    - limits: a ``sandbox.Limits`` (or ``None`` for its defaults).
-    - use_sandbox: False only under ``--unsafe-no-sandbox``: the same runner, limits and timeouts, no isolation.
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The rebuilt notebook (see ``notebooks.rebuild``).
+    limits : sandbox.Limits or None
+        The limits (``None`` for its defaults).
+    use_sandbox : bool
+        False only under ``--unsafe-no-sandbox``: the same runner, limits and timeouts, no isolation.
 
-    Returns a ``sandbox.ExecutionResult`` (``nb``, ``status``, ``message``).
+    Returns
+    -------
+    sandbox.ExecutionResult
+        ``nb``, ``status``, ``message``.
     """
     return sandbox.execute_notebook(nb, limits=limits, sandbox=use_sandbox)
 
 
 def compute_seconds(executed_nb):
-    """Seconds the kernel spent in cells (nbclient's timing metadata), or ``None`` if not recorded."""
+    """Seconds the kernel spent in cells (nbclient's timing metadata).
+
+    Parameters
+    ----------
+    executed_nb : nbformat.NotebookNode
+        An executed notebook.
+
+    Returns
+    -------
+    float or None
+        The total, or ``None`` if no cell's timing was recorded.
+    """
     from datetime import datetime
 
     total, seen = 0.0, False

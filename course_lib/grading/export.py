@@ -40,7 +40,18 @@ SUMMARY_COLUMNS = ["cell", "max_points", "graded", "right", "percent_right", "mo
 
 
 def read_rows(path):
-    """The rows of a CSV file as dicts ([] if the file does not exist)."""
+    """The rows of a CSV file as dicts.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    list of dict of str to str
+        One dict per row, keyed by the header; ``[]`` if the file does not exist.
+    """
     path = Path(path)
     if not path.is_file():
         return []
@@ -57,7 +68,18 @@ def _csv_text(columns, rows):
 
 
 def cell_rows(result):
-    """cells.csv's rows for one ``grade.SubmissionResult`` (none for a submission that did not run)."""
+    """cells.csv's rows for one submission.
+
+    Parameters
+    ----------
+    result : grade.SubmissionResult
+        The graded submission.
+
+    Returns
+    -------
+    list of dict
+        One row (``CELL_COLUMNS``) per verdict; none for a submission that did not run.
+    """
     return [
         {
             "assignment": result.assignment,
@@ -72,14 +94,38 @@ def cell_rows(result):
 
 
 def cells_csv_text(results, kept_rows=()):
-    """cells.csv for ``results`` and the ``kept_rows`` of an earlier run that they do not replace."""
+    """cells.csv for ``results`` and the ``kept_rows`` of an earlier run that they do not replace.
+
+    Parameters
+    ----------
+    results : iterable of grade.SubmissionResult
+        The submissions graded now.
+    kept_rows : iterable of dict
+        Rows of an earlier cells.csv to keep.
+
+    Returns
+    -------
+    str
+        The CSV text, rows sorted by assignment and student id.
+    """
     rows = [{c: row.get(c) or "" for c in CELL_COLUMNS} for row in kept_rows]
     rows += [row for result in results for row in cell_rows(result)]
     return _csv_text(CELL_COLUMNS, sorted(rows, key=lambda r: (r["assignment"], r["student_id"])))
 
 
 def _name(row):
-    """The student's name without the LMS id that ``intake`` appended to make namesakes two students."""
+    """The student's name without the LMS id that ``intake`` appended to make namesakes two students.
+
+    Parameters
+    ----------
+    row : dict
+        A grades.csv row.
+
+    Returns
+    -------
+    str
+        The name, underscores as spaces.
+    """
     name, lms_id = row["student_id"], row.get("lms_id") or ""
     if lms_id and name.endswith(f"_{lms_id}"):
         name = name[: -len(lms_id) - 1]
@@ -87,11 +133,33 @@ def _name(row):
 
 
 def lms_table(rows, fmt, assignment, now=None):
-    """``(columns, table rows, left out)`` of the ``fmt`` file for one exercise set's grades.csv ``rows``.
+    """The ``fmt`` file's table for one exercise set's grades.csv ``rows``.
 
-    ``left out`` is a list of ``(student_id, why)``. ``now`` (a ``datetime``) is Moodle's "Last modified (grade)"
-    (default: the current time; Moodle skips a row whose grade was changed in Moodle after it unless told to
-    ignore that).
+    Parameters
+    ----------
+    rows : list of dict
+        grades.csv rows of one exercise set.
+    fmt : str
+        One of ``FORMATS``.
+    assignment : str
+        The exercise set (Canvas's score column is named after it).
+    now : datetime, optional
+        Moodle's "Last modified (grade)" (default: the current time; Moodle skips a row whose grade was changed in
+        Moodle after it unless told to ignore that).
+
+    Returns
+    -------
+    columns : list of str
+        The file's columns.
+    table : list of dict
+        The file's rows.
+    left_out : list of tuple (str, str)
+        ``(student_id, why)`` for each row left out.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``fmt``.
     """
     left_out, table = [], []
     for row in rows:
@@ -136,6 +204,18 @@ def class_summary(grade_rows, cell_rows_):
 
     ``right`` counts submissions that earned the cell's points; ``most_common_wrong`` is, for a cell that grades a
     text answer, the answer most often given by those that did not (ties: alphabetical), with its count.
+
+    Parameters
+    ----------
+    grade_rows : list of dict
+        grades.csv rows of one exercise set (a row with a score ran).
+    cell_rows_ : list of dict
+        cells.csv rows of the same set.
+
+    Returns
+    -------
+    list of dict
+        The summary rows.
     """
     ran = {r["student_id"] for r in grade_rows if r.get("score")}
     by_cell = {}
@@ -160,7 +240,20 @@ def class_summary(grade_rows, cell_rows_):
 
 
 def _chart_png(assignment, summary):
-    """A horizontal bar chart of the share of submissions that got each cell right, as PNG bytes."""
+    """A horizontal bar chart of the share of submissions that got each cell right, as PNG bytes.
+
+    Parameters
+    ----------
+    assignment : str
+        The exercise set, for the title.
+    summary : list of dict
+        ``class_summary``'s rows.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,7 +277,20 @@ def _chart_png(assignment, summary):
 
 
 def summary_html(assignment, summary):
-    """The class summary as a self-contained HTML page (the chart embedded as a PNG)."""
+    """The class summary as a self-contained HTML page (the chart embedded as a PNG).
+
+    Parameters
+    ----------
+    assignment : str
+        The exercise set.
+    summary : list of dict
+        ``class_summary``'s rows.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     rows = "".join(
         "<tr>" + "".join(f"<td>{escape(str(s[c]))}</td>" for c in SUMMARY_COLUMNS) + "</tr>" for s in summary
     )
@@ -204,8 +310,26 @@ def summary_html(assignment, summary):
 def export(out_dir, fmt, now=None):
     """Write the ``fmt`` file and the class summary of every exercise set in ``out_dir/grades.csv``.
 
-    Returns ``(paths written, left out)``, ``left out`` a list of ``(assignment, student_id, why)``. Raises
-    ``FileNotFoundError`` when there is no grades.csv.
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The grading output folder (files go to ``out_dir/export/``).
+    fmt : str
+        One of ``FORMATS``.
+    now : datetime, optional
+        Moodle's "Last modified (grade)" (see ``lms_table``).
+
+    Returns
+    -------
+    written : list of pathlib.Path
+        The paths written.
+    left_out : list of tuple (str, str, str)
+        ``(assignment, student_id, why)`` for each row left out.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no grades.csv.
     """
     out_dir = Path(out_dir)
     grades = read_rows(out_dir / "grades.csv")

@@ -48,7 +48,22 @@ def _where_to_look(test_source):
 
 
 def _mismatch_text(verdict, expected, test_source):
-    """What a failed hidden check means: a wrong answer to a question, or code that is wrong on other inputs."""
+    """What a failed hidden check means: a wrong answer to a question, or code that is wrong on other inputs.
+
+    Parameters
+    ----------
+    verdict : scoring.CellVerdict
+        The cell's verdict (``grade_id``, ``mismatched``).
+    expected : dict
+        The solution's reports, ``{grade_id: [(key, value), ...]}``.
+    test_source : str
+        The visible test cell's code (may name where to look, see ``WHERE_TO_LOOK``).
+
+    Returns
+    -------
+    str
+        The explanation, in plain text.
+    """
     reports = expected.get(verdict.grade_id, [])
     where = _where_to_look(test_source)
     one_string = len(reports) == 1 and isinstance(reports[0][1], dict) and reports[0][1].get("kind") == "str"
@@ -97,11 +112,23 @@ def _short(expected, grade_id, key):
 def render_feedback(result, released_nb, source_nb=None, expected=None, show_hidden=False):
     """The feedback page of one graded submission, as an HTML string.
 
-    Inputs:
-    - result: a ``grade.SubmissionResult`` (score, status, per-cell verdicts, the learner's solution sources).
-    - released_nb: the released notebook (its test cells are the visible tests).
-    - source_nb, expected: the source notebook and the solution's reports, used only when ``show_hidden``.
-    - show_hidden: include hidden-test code and expected values (for instructors; off by default).
+    Parameters
+    ----------
+    result : grade.SubmissionResult
+        Score, status, per-cell verdicts, the learner's solution sources.
+    released_nb : nbformat.NotebookNode
+        The released notebook (its test cells are the visible tests).
+    source_nb : nbformat.NotebookNode, optional
+        The source notebook, used only when ``show_hidden``.
+    expected : dict, optional
+        The solution's reports, used only when ``show_hidden``.
+    show_hidden : bool
+        Include hidden-test code and expected values (for instructors; off by default).
+
+    Returns
+    -------
+    str
+        The HTML page.
     """
     verdicts = {v.grade_id: v for v in result.verdicts}
     code_by_id = {nbgrader_meta(c).get("grade_id"): c.source for c in (source_nb or released_nb).cells}

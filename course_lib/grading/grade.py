@@ -113,16 +113,31 @@ def grade_submission(
 ):
     """Grade one submission; never raises (a failure becomes the result's ``status``).
 
-    Inputs:
-    - submission: an ``intake.Submission``.
-    - name, source_nb, expected: the assignment, its source notebook and ``scoring.expected_reports``.
-    - limits: a ``sandbox.Limits`` or ``None``; use_sandbox: False only under ``--unsafe-no-sandbox``.
-    - released_nb: the released notebook, where a deleted answer cell is taken from (default: made here).
-    - other_sets: ``{set name: answer-cell ids}`` of the course's other sets, to name the set of a notebook
-      handed in for the wrong one.
-    - keep_notebook: keep the notebook as it ran in ``executed_nb`` (for nbgrader's ``autograded/`` folder).
+    Parameters
+    ----------
+    submission : intake.Submission
+        The submission.
+    name : str
+        The assignment.
+    source_nb : nbformat.NotebookNode
+        Its source notebook.
+    expected : dict
+        ``scoring.expected_reports``.
+    limits : sandbox.Limits or None
+        The sandbox's limits.
+    use_sandbox : bool
+        False only under ``--unsafe-no-sandbox``.
+    released_nb : nbformat.NotebookNode, optional
+        The released notebook, where a deleted answer cell is taken from (default: made here).
+    other_sets : dict of str to set of str, optional
+        ``{set name: answer-cell ids}`` of the course's other sets, to name the set of a notebook handed in for the
+        wrong one.
+    keep_notebook : bool
+        Keep the notebook as it ran in ``executed_nb`` (for nbgrader's ``autograded/`` folder).
 
-    Returns a ``SubmissionResult``.
+    Returns
+    -------
+    SubmissionResult
     """
     start = time.perf_counter()
     result = SubmissionResult(
@@ -187,10 +202,24 @@ def set_mismatch(name, source_nb, learner_sources, other_sets):
     """``(status, message)`` when a notebook is not one of set ``name``, else ``None``.
 
     ``no-answer-cells``: it has no nbgrader answer cell at all (a notebook not started from the released one).
-    ``wrong-assignment``: its answer cells are those of another set of ``other_sets`` (``{set: answer ids}``)
-    more than ``name``'s (ids such as ``answer_q1`` exist in several sets: the sets are compared by the
-    Jaccard overlap of their ids), or it has none of ``name``'s. Such a notebook is not run: it would score
-    about 0 and say nothing useful.
+    ``wrong-assignment``: its answer cells are those of another set of ``other_sets`` more than ``name``'s (ids such
+    as ``answer_q1`` exist in several sets: the sets are compared by the Jaccard overlap of their ids), or it has none
+    of ``name``'s. Such a notebook is not run: it would score about 0 and say nothing useful.
+
+    Parameters
+    ----------
+    name : str
+        The set the notebook was handed in for.
+    source_nb : nbformat.NotebookNode
+        Its source notebook.
+    learner_sources : dict of str to str
+        ``{grade_id: source}`` of the notebook's answer cells.
+    other_sets : dict of str to set of str
+        ``{set: answer ids}`` of the course's sets.
+
+    Returns
+    -------
+    tuple (str, str) or None
     """
     wanted = {grade_id for grade_id, cell in _solution_cells(source_nb)}
     found = set(learner_sources)
@@ -220,7 +249,17 @@ def _solution_cells(nb):
 
 
 def answer_cell_ids(root):
-    """``{set name: answer-cell grade ids}`` for every exercise set of the course at ``root``."""
+    """``{set name: answer-cell grade ids}`` for every exercise set of the course at ``root``.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+
+    Returns
+    -------
+    dict of str to set of str
+    """
     return {
         other: {grade_id for grade_id, _ in _solution_cells(read_notebook(source_path(root, other)))}
         for other in assignment_names(root)
@@ -257,25 +296,45 @@ def grade_assignment(
 ):
     """Autograde every submission of exercise set ``name``.
 
-    Inputs:
-    - root: the course root (holds ``solutions/<name>/<name>.ipynb``).
-    - submissions_dir: folder of submissions (see ``intake``); out_dir: where grades.csv, feedback/ and (by
-      default) gradebook.db go.
-    - db: gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``; checked first
-      (``gradebook.GradebookUnavailable`` if it cannot be opened).
-    - workers: number of processes grading concurrently (the results do not depend on it).
-    - use_sandbox, limits: passed to the sandbox; show_hidden: feedback shows hidden tests and expected
-      values.
-    - on_result: called with each ``SubmissionResult`` as soon as it is stored (progress display).
-    - students: grade only these students (ids as in grades.csv, or LMS ids); the other rows of an existing
-      grades.csv stay as they are.
-    - late_policy: a ``late.LatePolicy`` (deadline and penalty), or ``None`` for none.
-    - nbgrader_course: an nbgrader course directory to write ``autograded/`` and ``feedback/`` folders into (see
-      ``nbgrader_dirs``), or ``None``.
-    - pool: a ``concurrent.futures`` executor to grade in, shared by several calls (the adversarial tests grade
-      every exercise set in one pool); default: one of ``workers`` processes made here when ``workers > 1``.
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root (holds ``solutions/<name>/<name>.ipynb``).
+    name : str
+        The exercise set.
+    submissions_dir : str or pathlib.Path
+        Folder of submissions (see ``intake``).
+    out_dir : str or pathlib.Path
+        Where grades.csv, feedback/ and (by default) gradebook.db go.
+    db : str, optional
+        Gradebook URL (``postgresql://user@host/db``), default SQLite in ``out_dir``; checked first
+        (``gradebook.GradebookUnavailable`` if it cannot be opened).
+    workers : int
+        Number of processes grading concurrently (the results do not depend on it).
+    use_sandbox : bool
+        Passed to the sandbox (False only under ``--unsafe-no-sandbox``).
+    limits : sandbox.Limits, optional
+        Passed to the sandbox.
+    show_hidden : bool
+        Feedback shows hidden tests and expected values.
+    on_result : callable, optional
+        Called with each ``SubmissionResult`` as soon as it is stored (progress display).
+    pool : concurrent.futures.Executor, optional
+        An executor to grade in, shared by several calls (the adversarial tests grade every exercise set in one
+        pool); default: one of ``workers`` processes made here when ``workers > 1``.
+    students : iterable of str, optional
+        Grade only these students (ids as in grades.csv, or LMS ids); the other rows of an existing grades.csv stay
+        as they are.
+    late_policy : late.LatePolicy, optional
+        Deadline and penalty, or ``None`` for none.
+    nbgrader_course : str or pathlib.Path, optional
+        An nbgrader course directory to write ``autograded/`` and ``feedback/`` folders into (see
+        ``nbgrader_dirs``), or ``None``.
 
-    Returns the list of ``SubmissionResult``, sorted by student id.
+    Returns
+    -------
+    list of SubmissionResult
+        Sorted by student id.
     """
     source_nb = read_notebook(source_path(root, name))  # first: an unknown set creates nothing
     out_dir = Path(out_dir)
@@ -312,8 +371,26 @@ def grade_assignment(
 
 
 def _only(submissions, students, submissions_dir):
-    """The submissions of ``students`` (student ids or LMS ids); raises ``FileNotFoundError`` naming any not
-    found."""
+    """The submissions of ``students`` (student ids or LMS ids).
+
+    Parameters
+    ----------
+    submissions : list of intake.Submission
+        Every submission found.
+    students : iterable of str
+        Student ids or LMS ids.
+    submissions_dir : str or pathlib.Path
+        The submissions folder, for the message.
+
+    Returns
+    -------
+    list of intake.Submission
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming any student not found.
+    """
     wanted = set(students)
     chosen = [s for s in submissions if s.student_id in wanted or (s.lms_id and s.lms_id in wanted)]
     missing = wanted - {s.student_id for s in chosen} - {s.lms_id for s in chosen}
@@ -326,7 +403,21 @@ def _only(submissions, students, submissions_dir):
 
 
 def _results(submissions, job, pool):
-    """Grade ``submissions`` (in ``pool`` if given), yielding each result as soon as it is ready."""
+    """Grade ``submissions`` (in ``pool`` if given), yielding each result as soon as it is ready.
+
+    Parameters
+    ----------
+    submissions : list of intake.Submission
+        The submissions to grade.
+    job : tuple
+        The other arguments of ``grade_submission``.
+    pool : concurrent.futures.Executor or None
+        Where to grade; None: here, one after the other.
+
+    Yields
+    ------
+    SubmissionResult
+    """
     if pool is None:
         for submission in submissions:
             yield grade_submission(submission, *job)

@@ -39,6 +39,16 @@ def check_database(url):
 
     Run before any grading work, so that a wrong URL, a missing password or a server that is down is reported
     at once, not after the solution has run.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL of the gradebook (see ``database_url``).
+
+    Raises
+    ------
+    GradebookUnavailable
+        If the database cannot be opened or reached.
     """
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
@@ -73,6 +83,11 @@ def schema_lock(url):
     Two graders started together on a new database would both find no tables and both create them, and one
     would fail. Under this lock the second waits until the first has created the schema (and recorded the
     assignment), then finds them. SQLite needs nothing: one grading process owns its file.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL of the gradebook; only ``postgresql`` URLs take the lock.
     """
     if not url.startswith("postgresql"):
         yield
@@ -94,8 +109,20 @@ def schema_lock(url):
 
 
 def database_url(db, out_dir):
-    """A SQLAlchemy URL for ``db``: default ``sqlite:///<out_dir>/gradebook.db``; ``postgresql://`` URLs use
-    psycopg 3."""
+    """A SQLAlchemy URL for ``db``.
+
+    Parameters
+    ----------
+    db : str or None
+        The gradebook's URL as given; empty or None for the default.
+    out_dir : str or pathlib.Path
+        The grading output folder.
+
+    Returns
+    -------
+    str
+        Default ``sqlite:///<out_dir>/gradebook.db``; ``postgresql://`` URLs use psycopg 3.
+    """
     if not db:
         return f"sqlite:///{Path(out_dir).resolve() / 'gradebook.db'}"
     for prefix in ("postgresql://", "postgres://"):
@@ -105,7 +132,18 @@ def database_url(db, out_dir):
 
 
 def redact_url(url):
-    """``url`` without its password, for messages and logs."""
+    """``url`` without its password, for messages and logs.
+
+    Parameters
+    ----------
+    url : str
+        A database URL.
+
+    Returns
+    -------
+    str
+        The URL with the password replaced by ``***``.
+    """
     head, sep, tail = url.rpartition("@")
     if not sep or "://" not in head:
         return url
@@ -115,7 +153,19 @@ def redact_url(url):
 
 
 def open_gradebook(url, course_id="default_course"):
-    """An nbgrader ``Gradebook`` on ``url`` (tables are created on first use). Close it with ``.close()``."""
+    """An nbgrader ``Gradebook`` on ``url`` (tables are created on first use). Close it with ``.close()``.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL of the gradebook.
+    course_id : str
+        nbgrader's course id.
+
+    Returns
+    -------
+    nbgrader.api.Gradebook
+    """
     # nbgrader runs the `alembic` command to stamp a new database; find it beside this Python even when the
     # virtualenv is not activated
     scripts = str(Path(sys.executable).parent)
@@ -125,7 +175,17 @@ def open_gradebook(url, course_id="default_course"):
 
 
 def record_assignment(gradebook, name, source_nb):
-    """Make the gradebook know assignment ``name``: its notebook, graded cells (points) and solution cells."""
+    """Make the gradebook know assignment ``name``: its notebook, graded cells (points) and solution cells.
+
+    Parameters
+    ----------
+    gradebook : nbgrader.api.Gradebook
+        The open gradebook.
+    name : str
+        The assignment.
+    source_nb : nbformat.NotebookNode
+        Its source notebook.
+    """
     notebook = NOTEBOOK_OF.format(assignment=name)
     gradebook.update_or_create_assignment(name)
     gradebook.update_or_create_notebook(notebook, name)
@@ -143,16 +203,25 @@ def record_assignment(gradebook, name, source_nb):
 def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalty=0.0, timestamp=None):
     """Store one submission's automatic scores.
 
-    Inputs:
-    - name: the assignment (already recorded by ``record_assignment``).
-    - source_nb: its source notebook (which cells are graded).
-    - student_id: the student (created if new).
-    - points_by_cell: ``{grade_id: points}``; graded cells not listed get 0.
-    - penalty: points taken off for lateness (nbgrader's ``late_submission_penalty``, shown by formgrader).
-    - timestamp: when it was handed in (naive UTC ``datetime``) or ``None``; formgrader counts a submission as
-      graded only when this equals the time in nbgrader's ``submitted/`` folder.
-
     Creates or updates the submission, so recording the same grades twice leaves the gradebook unchanged.
+
+    Parameters
+    ----------
+    gradebook : nbgrader.api.Gradebook
+        The open gradebook.
+    name : str
+        The assignment (already recorded by ``record_assignment``).
+    source_nb : nbformat.NotebookNode
+        Its source notebook (which cells are graded).
+    student_id : str
+        The student (created if new).
+    points_by_cell : dict of str to float
+        ``{grade_id: points}``; graded cells not listed get 0.
+    penalty : float
+        Points taken off for lateness (nbgrader's ``late_submission_penalty``, shown by formgrader).
+    timestamp : datetime or None
+        When it was handed in (naive UTC ``datetime``) or ``None``; formgrader counts a submission as graded only
+        when this equals the time in nbgrader's ``submitted/`` folder.
     """
     notebook = NOTEBOOK_OF.format(assignment=name)
     try:
@@ -171,7 +240,22 @@ def record_grades(gradebook, name, source_nb, student_id, points_by_cell, penalt
 
 
 def stored_score(gradebook, name, student_id):
-    """The gradebook's total score of ``student_id`` on ``name``, or ``None`` if there is no submission."""
+    """The gradebook's total score of ``student_id`` on ``name``.
+
+    Parameters
+    ----------
+    gradebook : nbgrader.api.Gradebook
+        The open gradebook.
+    name : str
+        The assignment.
+    student_id : str
+        The student.
+
+    Returns
+    -------
+    float or None
+        The score, or ``None`` if there is no submission.
+    """
     try:
         return float(gradebook.find_submission(name, student_id).score)
     except MissingEntry:

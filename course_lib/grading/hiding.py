@@ -19,7 +19,18 @@ def _is_under(path, roots):
 
 
 def _editable_mapping(finder_file):
-    """The ``MAPPING`` dict of a setuptools editable-install finder (``__editable___*_finder.py``), or {}."""
+    """The ``MAPPING`` dict of a setuptools editable-install finder (``__editable___*_finder.py``).
+
+    Parameters
+    ----------
+    finder_file : str or pathlib.Path
+        The finder's file.
+
+    Returns
+    -------
+    dict
+        The mapping, or {} if the file cannot be read or holds none.
+    """
     try:
         tree = ast.parse(Path(finder_file).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
@@ -41,16 +52,36 @@ def _editable_mapping(finder_file):
 
 
 def _site_dirs():
-    """Directories where an installed copy of course_lib or an editable-install finder may sit."""
+    """Directories where an installed copy of course_lib or an editable-install finder may sit.
+
+    Returns
+    -------
+    list of str
+        Existing directories: site-packages and ``sys.path``, without duplicates.
+    """
     paths = sysconfig.get_paths()
     return [p for p in dict.fromkeys([paths["purelib"], paths["platlib"], *sys.path]) if p and os.path.isdir(p)]
 
 
 def package_copies(package_dir, roots):
-    """Every folder visible inside the sandbox that holds ``course_lib``'s code: ``package_dir`` (bound at its own
-    path), a copy installed in site-packages (``pip install .``), any ``course_lib`` on ``sys.path``, and the
-    folder an editable install's finder maps ``course_lib`` to, where they lie under ``roots`` (the folders bound
-    into the sandbox)."""
+    """Every folder visible inside the sandbox that holds ``course_lib``'s code.
+
+    These are ``package_dir`` (bound at its own path), a copy installed in site-packages (``pip install .``), any
+    ``course_lib`` on ``sys.path``, and the folder an editable install's finder maps ``course_lib`` to, where they lie
+    under ``roots``.
+
+    Parameters
+    ----------
+    package_dir : str or pathlib.Path
+        The ``course_lib`` folder bound into the sandbox.
+    roots : list of str or pathlib.Path
+        The folders bound into the sandbox.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders, resolved and sorted.
+    """
     package_dir = Path(package_dir).resolve()
     copies = {package_dir}
     for entry in _site_dirs():
@@ -71,14 +102,23 @@ def package_copies(package_dir, roots):
 def hidden_paths(package_dir, roots, names):
     """The paths the sandbox must cover (folders with an empty tmpfs, files with /dev/null).
 
-    Inputs:
-    - package_dir: the ``course_lib`` folder bound into the sandbox; roots: the other folders bound into it
-    - names: what to hide in the package (``"nn_numpy"``, ``"gradcheck.py"``...)
+    Computed at each sandbox start, so caches written since the last one are covered too.
 
-    Returns a list of ``Path``: each of ``names`` in every copy of course_lib (``package_copies``), as source,
-    as byte code in ``__pycache__`` (any interpreter's tag, optimised or not), as a sourceless ``.pyc`` beside
-    the package's modules, and under ``sys.pycache_prefix`` when one is set. Computed at each sandbox start,
-    so caches written since the last one are covered too.
+    Parameters
+    ----------
+    package_dir : str or pathlib.Path
+        The ``course_lib`` folder bound into the sandbox.
+    roots : list of str or pathlib.Path
+        The other folders bound into it.
+    names : iterable of str
+        What to hide in the package (``"nn_numpy"``, ``"gradcheck.py"``...).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Each of ``names`` in every copy of course_lib (``package_copies``), as source, as byte code in
+        ``__pycache__`` (any interpreter's tag, optimised or not), as a sourceless ``.pyc`` beside the package's
+        modules, and under ``sys.pycache_prefix`` when one is set.
     """
     stems = {Path(name).stem for name in names}
     hidden = []

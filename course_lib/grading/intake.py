@@ -48,7 +48,18 @@ class Submission:
     submitted_at: datetime | None = None  # the same time in full (naive UTC, as nbgrader's gradebook keeps it)
 
     def read_bytes(self):
-        """The notebook's raw bytes; raises ``UnreadableNotebook`` if they cannot be read safely."""
+        """The notebook's raw bytes (from the file, or from the zip member).
+
+        Returns
+        -------
+        bytes
+            At most ``MAX_NOTEBOOK_BYTES + 1`` bytes from a zip.
+
+        Raises
+        ------
+        UnreadableNotebook
+            If they cannot be read safely (too large, unreadable file or zip).
+        """
         try:
             if self.member is None:
                 if self.path.stat().st_size > MAX_NOTEBOOK_BYTES:
@@ -68,13 +79,36 @@ class Submission:
 
 
 def sanitize_student_id(text):
-    """A student id safe as a file name and a database key: letters (any script), digits and ``.@+-_``."""
+    """A student id safe as a file name and a database key: letters (any script), digits and ``.@+-_``.
+
+    Parameters
+    ----------
+    text : str
+        The name to clean.
+
+    Returns
+    -------
+    str
+        Other characters replaced by ``_``, at most 100 characters, ``"unknown"`` if nothing is left.
+    """
     cleaned = re.sub(r"[^\w.@+-]+", "_", text.strip()).strip("._-")
     return cleaned[:100] or "unknown"
 
 
 def _name_tokens(stem, assignment):
-    """The words of a file name, without copy suffixes and the assignment's name."""
+    """The words of a file name, without copy suffixes and the assignment's name.
+
+    Parameters
+    ----------
+    stem : str
+        The file name without its extension.
+    assignment : str
+        The exercise set.
+
+    Returns
+    -------
+    list of str
+    """
     stem = _COPY_SUFFIX.sub("", stem.strip())
     tokens = [t for t in _SEPARATORS.split(stem) if t]
     assignment_tokens = [t.lower() for t in _SEPARATORS.split(assignment) if t]
@@ -91,6 +125,18 @@ def student_from_filename(stem, assignment):
 
     ``alice`` -> alice; ``alice_rnn`` / ``rnn-alice`` -> alice; ``alice_12345_67890_rnn (2)`` (Canvas) ->
     alice; ``20230117`` -> 20230117; ``rnn (1)`` -> None. The LMS's numbers are in ``lms_details``.
+
+    Parameters
+    ----------
+    stem : str
+        The file name without its extension.
+    assignment : str
+        The exercise set.
+
+    Returns
+    -------
+    str or None
+        The name's words joined by ``_``, or None.
     """
     tokens = [t for t in _name_tokens(stem, assignment) if t.lower() not in {"late", "submission"}]
     if any(not t.isdigit() for t in tokens):  # LMS user and submission numbers beside a name
@@ -99,12 +145,25 @@ def student_from_filename(stem, assignment):
 
 
 def lms_details(stem, assignment):
-    """What an LMS wrote into a name beside the student's: ``(lms_id, late)``.
+    """What an LMS wrote into a name beside the student's.
 
     The LMS id is the first number after a name: Moodle's participant id (``Wang Wei_11111`` of a folder
     ``Wang Wei_11111_assignsubmission_file_``), Canvas's user id (``wangwei_11111_67890_rnn``, the second number
-    being the submission's). A name that is only a number (a student number) has no LMS id. ``late`` is True
-    when the name carries Canvas's ``LATE`` marker.
+    being the submission's). A name that is only a number (a student number) has no LMS id.
+
+    Parameters
+    ----------
+    stem : str
+        The file or folder name without its extension.
+    assignment : str
+        The exercise set.
+
+    Returns
+    -------
+    lms_id : str
+        The LMS id, ``""`` if none.
+    late : bool
+        True when the name carries Canvas's ``LATE`` marker.
     """
     tokens = _name_tokens(stem, assignment)
     late = any(t.lower() == "late" for t in tokens)
@@ -115,8 +174,27 @@ def lms_details(stem, assignment):
 
 
 def _identity(stem, assignment, fallback):
-    """``(student_id, lms_id, late)`` for an entry's name: the student's name, with the LMS id appended when there
-    is one, so that namesakes stay two students (``Wang_Wei_11111``, ``Wang_Wei_22222``)."""
+    """The student's identity from an entry's name.
+
+    The student's name gets the LMS id appended when there is one, so that namesakes stay two students
+    (``Wang_Wei_11111``, ``Wang_Wei_22222``).
+
+    Parameters
+    ----------
+    stem : str
+        The entry's name without its extension (or Moodle's suffix).
+    assignment : str
+        The exercise set.
+    fallback : str
+        The id to use when the name names no student.
+
+    Returns
+    -------
+    student_id : str
+    lms_id : str
+    late : bool
+        As in ``lms_details``.
+    """
     who = student_from_filename(stem, assignment)
     lms_id, late = lms_details(stem, assignment)
     student_id = sanitize_student_id(who or fallback)
@@ -131,8 +209,24 @@ def _is_ignored(relative_name):
 
 
 def pick_notebook(names, assignment):
-    """Choose the notebook to grade among ``names`` (relative paths); returns ``(name or None, status,
-    message)``."""
+    """Choose the notebook to grade among ``names``.
+
+    Parameters
+    ----------
+    names : list of str
+        Relative paths of the files of one entry.
+    assignment : str
+        The exercise set.
+
+    Returns
+    -------
+    name : str or None
+        The notebook chosen, or None.
+    status : str
+        ``PENDING``, ``"no-notebook"`` or ``"ambiguous"``.
+    message : str
+        What was found and chosen, ``""`` when there was one notebook.
+    """
     notebooks = sorted(n for n in names if n.lower().endswith(".ipynb") and not _is_ignored(n))
     if len(notebooks) == 1:
         return notebooks[0], PENDING, ""
@@ -182,9 +276,19 @@ def _from_folder(student_id, folder, origin, assignment):
 def discover(assignment, submissions_dir):
     """Every submission in ``submissions_dir``, sorted by student id then origin.
 
-    Returns a list of ``Submission``. Entries that cannot be graded keep a non-``pending`` status; when two
-    entries belong to the same student, the first (by origin) is graded and the others get status
-    ``duplicate``.
+    Entries that cannot be graded keep a non-``pending`` status; when two entries belong to the same student, the
+    first (by origin) is graded and the others get status ``duplicate``.
+
+    Parameters
+    ----------
+    assignment : str
+        The exercise set.
+    submissions_dir : str or pathlib.Path
+        The folder of submissions.
+
+    Returns
+    -------
+    list of Submission
     """
     root = Path(submissions_dir)
     found = []

@@ -26,7 +26,20 @@ TIMESTAMP_FILE = "timestamp.txt"
 def parse_time(text):
     """A ``datetime`` (with a time zone) from an ISO time or nbgrader's ``YYYY-MM-DD HH:MM:SS[.ffffff] UTC``.
 
-    A time without a zone is UTC. Raises ``ValueError`` on anything else.
+    Parameters
+    ----------
+    text : str
+        The time; one without a zone is taken as UTC.
+
+    Returns
+    -------
+    datetime
+        The time, with a time zone.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither form.
     """
     text = " ".join(text.split())
     if text.upper().endswith(" UTC"):
@@ -38,7 +51,20 @@ def parse_time(text):
 
 
 def read_timestamp(folder):
-    """``(time or None, message)`` from the ``timestamp.txt`` in ``folder``; ``(None, "")`` if there is none."""
+    """The submission time in the ``timestamp.txt`` of ``folder``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The submission's folder.
+
+    Returns
+    -------
+    time : datetime or None
+        The time read, or None if there is no file or it holds no readable time.
+    message : str
+        Why the time could not be read; ``""`` if it was read or there is no file.
+    """
     path = folder / TIMESTAMP_FILE
     if not path.is_file():
         return None, ""
@@ -57,7 +83,18 @@ class LatePolicy:
     cap: float = 100.0
 
     def days_late(self, submitted):
-        """Whole days late, a started day counting as one (0 if on time)."""
+        """Whole days late, a started day counting as one.
+
+        Parameters
+        ----------
+        submitted : datetime
+            The submission time (with a time zone, as the deadline).
+
+        Returns
+        -------
+        int
+            Days after the deadline, 0 if on time.
+        """
         late_by = submitted - self.deadline
         return math.ceil(late_by / timedelta(days=1)) if late_by > timedelta(0) else 0
 
@@ -66,8 +103,15 @@ class LatePolicy:
 
 
 def apply_policy(result, policy):
-    """Set ``result.late`` and ``result.penalty`` (points) under ``policy`` (``None``: no deadline, no penalty)
-    and say why in ``result.message``."""
+    """Set ``result.late`` and ``result.penalty`` (points) under ``policy`` and say why in ``result.message``.
+
+    Parameters
+    ----------
+    result : grade.SubmissionResult
+        The graded submission, changed in place.
+    policy : LatePolicy or None
+        The late policy; ``None``: no deadline, no penalty.
+    """
     if policy is None:
         return
     if result.submitted:

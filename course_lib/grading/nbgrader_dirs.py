@@ -25,7 +25,29 @@ KEPT_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def student_folder(course_dir, step, student_id, name):
-    """``course_dir/step/student_id/name``; raises ``ValueError`` for an id that is not one folder name."""
+    """The folder ``course_dir/step/student_id/name``.
+
+    Parameters
+    ----------
+    course_dir : str or pathlib.Path
+        The nbgrader course directory.
+    step : str
+        nbgrader's step folder (``"autograded"``, ``"feedback"``).
+    student_id : str
+        The student's id, which must be one folder name.
+    name : str
+        The exercise set.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created).
+
+    Raises
+    ------
+    ValueError
+        For an id that is not one folder name.
+    """
     if student_id in ("", ".", "..") or "/" in student_id or os.sep in student_id:
         raise ValueError(f"student id {student_id!r} cannot be an nbgrader folder name")
     return Path(course_dir) / step / student_id / name
@@ -34,11 +56,24 @@ def student_folder(course_dir, step, student_id, name):
 def write_student_folders(course_dir, name, result, feedback_html):
     """Write ``result``'s autograded notebook (if it ran) and feedback page under ``course_dir``.
 
-    Inputs: the nbgrader course directory, the exercise set, a ``grade.SubmissionResult`` and its feedback
-    page (HTML text). An earlier run's folders of this student and set are replaced, so formgrader never shows a
-    notebook the grades no longer come from.
+    An earlier run's folders of this student and set are replaced, so formgrader never shows a notebook the grades no
+    longer come from.
 
-    Returns the folders written.
+    Parameters
+    ----------
+    course_dir : str or pathlib.Path
+        The nbgrader course directory.
+    name : str
+        The exercise set.
+    result : grade.SubmissionResult
+        The graded submission.
+    feedback_html : str
+        Its feedback page (HTML text).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders written.
     """
     source = Path(result.source_dir) if result.source_dir else None
     files = {"feedback": (f"{name}.html", feedback_html)}

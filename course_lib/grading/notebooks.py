@@ -21,14 +21,30 @@ MAX_NOTEBOOK_BYTES = 50_000_000
 
 
 def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file beside it, so that a reader never sees half a file."""
+    """Write ``text`` to ``path`` through a temporary file beside it, so that a reader never sees half a file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to write (the temporary file is ``path`` + ``.tmp``).
+    text : str
+        The content, written as UTF-8.
+    """
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
 class UnreadableNotebook(ValueError):
-    """A submission that is not a notebook (empty, truncated JSON, wrong structure); ``status`` names why."""
+    """A submission that is not a notebook (empty, truncated JSON, wrong structure); ``status`` names why.
+
+    Parameters
+    ----------
+    status : str
+        The submission's status (``"empty"``, ``"too-large"``, ``"unreadable-notebook"``...).
+    message : str
+        What is wrong, for the learner.
+    """
 
     def __init__(self, status, message):
         super().__init__(message)
@@ -52,7 +68,18 @@ def is_graded_cell(cell):
 
 
 def graded_cells(nb):
-    """The autograded cells of ``nb`` in order, as a list of ``(grade_id, points)``."""
+    """The autograded cells of ``nb`` in order.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A notebook with nbgrader metadata.
+
+    Returns
+    -------
+    list of tuple (str, float)
+        ``(grade_id, points)`` per autograded cell.
+    """
     return [
         (nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c).get("points") or 0))
         for c in nb.cells
@@ -66,26 +93,53 @@ def max_score(nb):
 
 
 def read_notebook(path):
-    """Read a trusted notebook (from ``solutions/`` or ``exercises/``) as an ``nbformat`` v4 node."""
+    """Read a trusted notebook (from ``solutions/`` or ``exercises/``) as an ``nbformat`` v4 node.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The notebook file.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+    """
     with open(path, encoding="utf-8") as f:
         return nbformat.read(f, as_version=4)
 
 
 def notebook_text(nb):
-    """Serialise ``nb`` deterministically (sorted keys, a final newline): re-releasing is byte-identical."""
+    """Serialise ``nb`` deterministically (sorted keys, a final newline): re-releasing is byte-identical.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook.
+
+    Returns
+    -------
+    str
+        The notebook's JSON text.
+    """
     return nbformat.writes(nb) + "\n"
 
 
 def release_notebook(source_nb):
     """The learner's version of an nbgrader source notebook.
 
-    Inputs:
-    - source_nb: notebook with ``### BEGIN SOLUTION`` and ``### BEGIN HIDDEN TESTS`` regions.
+    Nothing depends on the time or the machine.
 
-    Returns the released notebook: solution regions replaced by nbgrader's stub (``raise
-    NotImplementedError()``), hidden-test regions removed, outputs and execution counts cleared, graded and
-    read-only cells locked, nbgrader checksums computed. The input is not modified. Nothing depends on the
-    time or the machine.
+    Parameters
+    ----------
+    source_nb : nbformat.NotebookNode
+        Notebook with ``### BEGIN SOLUTION`` and ``### BEGIN HIDDEN TESTS`` regions (not modified).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The released notebook: solution regions replaced by nbgrader's stub (``raise NotImplementedError()``),
+        hidden-test regions removed, outputs and execution counts cleared, graded and read-only cells locked,
+        nbgrader checksums computed.
     """
     # imported here: nbgrader is slow to import, and grading workers, which never release, need not pay for it
     from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, ComputeChecksums, LockCells
@@ -107,12 +161,23 @@ def release_notebook(source_nb):
 def parse_submission(data):
     """Read the learner's solution sources from a submitted notebook's raw bytes, trusting nothing else in it.
 
-    Inputs:
-    - data: bytes of the submitted file.
+    Validation is deliberately lenient: a notebook whose unrelated cells are malformed still yields its solution
+    cells.
 
-    Returns a dict ``{grade_id: source}`` for the solution cells found (the first cell wins if a grade_id is
-    duplicated). Raises ``UnreadableNotebook`` if the bytes are not a notebook. Validation is deliberately
-    lenient: a notebook whose unrelated cells are malformed still yields its solution cells.
+    Parameters
+    ----------
+    data : bytes
+        Bytes of the submitted file.
+
+    Returns
+    -------
+    dict of str to str
+        ``{grade_id: source}`` for the solution cells found (the first cell wins if a grade_id is duplicated).
+
+    Raises
+    ------
+    UnreadableNotebook
+        If the bytes are not a notebook (or are too many).
     """
     if len(data) == 0:
         raise UnreadableNotebook("empty", "the file is empty")
@@ -138,9 +203,23 @@ def parse_submission(data):
 
 
 def added_code_cells(data, released_nb):
-    """How many non-empty code cells of a submission (raw bytes) the learner added: cells that are neither
-    nbgrader cells of ``released_nb`` nor copies of its other cells. ``rebuild`` drops them; the feedback says so.
-    Returns 0 for bytes that are not a notebook."""
+    """How many non-empty code cells of a submission the learner added.
+
+    These are cells that are neither nbgrader cells of ``released_nb`` nor copies of its other cells. ``rebuild``
+    drops them; the feedback says so.
+
+    Parameters
+    ----------
+    data : bytes
+        Raw bytes of the submitted file.
+    released_nb : nbformat.NotebookNode
+        The released notebook.
+
+    Returns
+    -------
+    int
+        The number of added cells; 0 for bytes that are not a notebook.
+    """
     try:
         doc = json.loads(data.decode("utf-8-sig"))
         cells = [c for c in doc["cells"] if isinstance(c, dict)]
@@ -161,13 +240,20 @@ def added_code_cells(data, released_nb):
 def rebuild(structure_nb, learner_sources, blank_nb=None):
     """The notebook to execute: ``structure_nb`` with the learner's solution cells put in.
 
-    Inputs:
-    - structure_nb: the trusted notebook (source or released) that fixes every cell, its type and metadata.
-    - learner_sources: ``{grade_id: source}`` from ``parse_submission``.
-    - blank_nb: where to take a solution cell the learner deleted (default: the released version of
-      ``structure_nb``), so a missing answer counts exactly as an untouched one.
+    Parameters
+    ----------
+    structure_nb : nbformat.NotebookNode
+        The trusted notebook (source or released) that fixes every cell, its type and metadata.
+    learner_sources : dict of str to str
+        ``{grade_id: source}`` from ``parse_submission``.
+    blank_nb : nbformat.NotebookNode, optional
+        Where to take a solution cell the learner deleted (default: the released version of ``structure_nb``), so a
+        missing answer counts exactly as an untouched one.
 
-    Returns a new notebook without outputs; cells the learner added are not included.
+    Returns
+    -------
+    nbformat.NotebookNode
+        A new notebook without outputs; cells the learner added are not included.
     """
     if blank_nb is None:
         blank_nb = release_notebook(structure_nb)
@@ -185,7 +271,18 @@ def rebuild(structure_nb, learner_sources, blank_nb=None):
 
 
 def error_summary(output):
-    """One line describing an ``error`` output: ``"ValueError: message"`` (first line of the message only)."""
+    """One line describing an ``error`` output.
+
+    Parameters
+    ----------
+    output : dict
+        An ``error`` output of a cell.
+
+    Returns
+    -------
+    str
+        ``"ValueError: message"`` (first line of the message only).
+    """
     ename = str(output.get("ename", "Error"))
     evalue = str(output.get("evalue", "")).strip().splitlines()
     if not evalue and ename == "NotImplementedError":  # the stub that `course release` puts in answer cells
@@ -196,9 +293,19 @@ def error_summary(output):
 def cell_outcomes(executed_nb):
     """What each graded cell of an executed notebook did.
 
-    Returns a dict ``{grade_id: {"executed": bool, "error": str | None, "reports": [(key, value), ...]}}``
-    where ``value`` is the encoded form from ``checks.encode_value``. A cell that never ran (after a timeout
-    or a dead kernel) has ``executed`` False. Reports come only from the cell's own display outputs.
+    A cell that never ran (after a timeout or a dead kernel) has ``executed`` False. Reports come only from the
+    cell's own display outputs.
+
+    Parameters
+    ----------
+    executed_nb : nbformat.NotebookNode
+        The notebook after execution.
+
+    Returns
+    -------
+    dict
+        ``{grade_id: {"executed": bool, "error": str | None, "reports": [(key, value), ...]}}`` where ``value`` is
+        the encoded form from ``checks.encode_value``.
     """
     outcomes = {}
     for cell in executed_nb.cells:
@@ -226,8 +333,20 @@ MAX_PARSED_CHARS = 1_000_000
 
 
 def syntax_error(source):
-    """``"line N: message"`` when Python (after IPython's own transformations, such as magics) cannot read the
-    answer cell ``source``, else None. Only compiles, never runs: safe on untrusted code outside the sandbox."""
+    """Where Python cannot read the answer cell ``source``, after IPython's own transformations (such as magics).
+
+    Only compiles, never runs: safe on untrusted code outside the sandbox.
+
+    Parameters
+    ----------
+    source : str
+        The answer cell's code (cells over ``MAX_PARSED_CHARS`` are not parsed).
+
+    Returns
+    -------
+    str or None
+        ``"line N: message"``, else None.
+    """
     if not source or len(source) > MAX_PARSED_CHARS:
         return None
     try:
@@ -250,8 +369,20 @@ def syntax_error(source):
 def syntax_errors(nb, learner_sources):
     """The learner's answer cells that Python cannot read, in the order of ``nb``.
 
-    Returns ``[(answer grade_id, "line N: message", grade_id of the next graded cell or None), ...]``: nothing in a
-    broken answer cell ran, so a failure of the test after it is that cell's consequence, not a mistake of its own.
+    Nothing in a broken answer cell ran, so a failure of the test after it is that cell's consequence, not a mistake
+    of its own.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The released (or source) notebook, which fixes the order of the cells.
+    learner_sources : dict of str to str
+        ``{grade_id: source}`` from ``parse_submission``.
+
+    Returns
+    -------
+    list of tuple (str, str, str or None)
+        ``(answer grade_id, "line N: message", grade_id of the next graded cell or None)`` per broken cell.
     """
     found, pending = [], None
     for cell in nb.cells:

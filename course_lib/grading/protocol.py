@@ -12,13 +12,35 @@ import nbformat
 
 
 def request_bytes(nb):
-    """What the runner reads: cell types and sources only (no metadata, no outputs: it needs nothing else)."""
+    """What the runner reads: cell types and sources only (no metadata, no outputs: it needs nothing else).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook to run.
+
+    Returns
+    -------
+    bytes
+        The request, JSON encoded in UTF-8.
+    """
     cells = [{"cell_type": c.cell_type, "source": "".join(c.source)} for c in nb.cells]
     return json.dumps({"cells": cells}).encode("utf-8")
 
 
 def blank_copy(nb):
-    """A copy of ``nb`` without outputs, execution counts or timings."""
+    """A copy of ``nb`` without outputs, execution counts or timings.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook to copy (left unchanged).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The copy.
+    """
     blank = nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in blank.cells:
         if cell.cell_type == "code":
@@ -32,7 +54,18 @@ def _is_text(value):
 
 
 def _clean_output(output):
-    """``output`` as a well-formed nbformat 4 output, or None if it is not one (it is then dropped)."""
+    """``output`` as a well-formed nbformat 4 output, or None if it is not one (it is then dropped).
+
+    Parameters
+    ----------
+    output : object
+        One output as the runner sent it (untrusted).
+
+    Returns
+    -------
+    nbformat.NotebookNode or None
+        The clean output, or None.
+    """
     if not isinstance(output, dict):
         return None
     kind = output.get("output_type")
@@ -60,6 +93,23 @@ def merge_answer(original, executed_cells):
 
     Sources, cell types and metadata stay the caller's: the runner shares the sandbox with the learner's code,
     so its answer is data to check, not to trust. Malformed outputs are dropped.
+
+    Parameters
+    ----------
+    original : nbformat.NotebookNode
+        The notebook sent to the runner (left unchanged).
+    executed_cells : list of dict
+        The runner's answer, one entry per cell (untrusted).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A copy of ``original`` with the runner's outputs.
+
+    Raises
+    ------
+    ValueError
+        If the answer is not a list with one entry per cell sent.
     """
     merged = blank_copy(original)
     if not isinstance(executed_cells, list) or len(executed_cells) != len(merged.cells):

@@ -27,8 +27,20 @@ them)."""
 
 
 def grades_csv_text(results, kept_rows=()):
-    """grades.csv for ``results`` and the ``kept_rows`` (dicts) of an earlier run that they do not replace: one
-    row per submission, sorted by assignment, student id, then source."""
+    """grades.csv for ``results`` and the ``kept_rows`` of an earlier run that they do not replace.
+
+    Parameters
+    ----------
+    results : iterable of grade.SubmissionResult
+        The submissions graded now.
+    kept_rows : iterable of dict
+        Rows of an earlier grades.csv to keep.
+
+    Returns
+    -------
+    str
+        The CSV text: one row per submission, sorted by assignment, student id, then source.
+    """
     rows = [{column: row.get(column) or "" for column in CSV_COLUMNS} for row in kept_rows]
     rows += [result.csv_row() for result in results]
     buffer = io.StringIO()
@@ -39,10 +51,20 @@ def grades_csv_text(results, kept_rows=()):
 
 
 def previous_rows(path):
-    """The rows of an earlier grades.csv at ``path`` (a list of dicts), or [] if there is none.
+    """The rows of an earlier grades.csv at ``path``.
 
     A file that is not a grades.csv (no student_id and assignment columns) is kept aside as ``.bak``, never
     silently overwritten.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Where grades.csv is.
+
+    Returns
+    -------
+    list of dict
+        The rows, or [] if there is none (or the file was set aside).
     """
     path = Path(path)
     if not path.is_file():
@@ -57,7 +79,25 @@ def previous_rows(path):
 
 
 class Recorder:
-    """Writes each result as it arrives: gradebook, feedback page, grades.csv."""
+    """Writes each result as it arrives: gradebook, feedback page, grades.csv.
+
+    Parameters
+    ----------
+    name : str
+        The exercise set.
+    source_nb : nbformat.NotebookNode
+        Its source notebook.
+    expected : dict
+        The solution's reports (``scoring.expected_reports``), for the feedback pages.
+    out_dir : str or pathlib.Path
+        The grading output folder.
+    db_url : str
+        SQLAlchemy URL of the gradebook.
+    show_hidden : bool
+        Show hidden tests and expected values in the feedback pages.
+    nbgrader_course : str or pathlib.Path, optional
+        nbgrader course directory to write ``autograded/`` and ``feedback/`` folders into.
+    """
 
     def __init__(self, name, source_nb, expected, out_dir, db_url, show_hidden, nbgrader_course=None):
         self.nbgrader_course = nbgrader_course

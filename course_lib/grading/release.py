@@ -21,8 +21,18 @@ class ReleaseError(ValueError):
 
 
 def find_course_root(start=None):
-    """The nearest folder at or above ``start`` (default: the current one) holding ``nbgrader_config.py``
-    and a ``solutions/`` folder; falls back to ``start`` itself."""
+    """The nearest folder at or above ``start`` holding ``nbgrader_config.py`` and a ``solutions/`` folder.
+
+    Parameters
+    ----------
+    start : str or pathlib.Path, optional
+        Where to start (default: the current folder).
+
+    Returns
+    -------
+    pathlib.Path
+        The course root, resolved; falls back to ``start`` itself.
+    """
     start = Path(start or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         if (folder / "nbgrader_config.py").is_file() and (folder / SOURCE_DIR).is_dir():
@@ -31,7 +41,18 @@ def find_course_root(start=None):
 
 
 def assignment_names(root):
-    """Names of the exercise sets in ``root/solutions`` (every ``<name>/<name>.ipynb``), sorted."""
+    """Names of the exercise sets in ``root/solutions`` (every ``<name>/<name>.ipynb``), sorted.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+
+    Returns
+    -------
+    list of str
+        The names (``[]`` if there is no ``solutions/`` folder).
+    """
     source_dir = Path(root) / SOURCE_DIR
     if not source_dir.is_dir():
         return []
@@ -39,7 +60,24 @@ def assignment_names(root):
 
 
 def source_path(root, name):
-    """``root/solutions/<name>/<name>.ipynb``; raises ``FileNotFoundError`` naming known sets if missing."""
+    """The source notebook ``root/solutions/<name>/<name>.ipynb``.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+    name : str
+        The exercise set.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        If it is missing; the message names the known sets.
+    """
     path = Path(root) / SOURCE_DIR / name / f"{name}.ipynb"
     if not path.is_file():
         known = ", ".join(assignment_names(root)) or "none"
@@ -48,15 +86,44 @@ def source_path(root, name):
 
 
 def release_path(root, name):
-    """``root/exercises/<name>/<name>.ipynb``."""
+    """The released notebook ``root/exercises/<name>/<name>.ipynb``.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+    name : str
+        The exercise set.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     return Path(root) / RELEASE_DIR / name / f"{name}.ipynb"
 
 
 def released_text(root, name):
     """The exact text ``course release`` writes for assignment ``name``.
 
-    Raises ``ReleaseError`` if a test cell reports a verdict computed in the learner's kernel, or if a cell is
-    meant to be graded by hand, which ``course grade`` cannot do (see ``audit``).
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+    name : str
+        The exercise set.
+
+    Returns
+    -------
+    str
+        The released notebook's text.
+
+    Raises
+    ------
+    ReleaseError
+        If a test cell reports a verdict computed in the learner's kernel, or if a cell is meant to be graded by
+        hand, which ``course grade`` cannot do (see ``audit``).
+    FileNotFoundError
+        If the source notebook is missing.
     """
     path = source_path(root, name)
     source = read_notebook(path)
@@ -67,7 +134,22 @@ def released_text(root, name):
 
 
 def release_assignment(root, name):
-    """Write the released notebook of ``name``, return ``(path, changed)`` (``changed``: False if same)."""
+    """Write the released notebook of ``name``.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+    name : str
+        The exercise set.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The released notebook.
+    changed : bool
+        False if the file already held the same text (it is then not rewritten).
+    """
     text = released_text(root, name)
     path = release_path(root, name)
     if path.is_file() and path.read_text(encoding="utf-8") == text:
@@ -78,5 +160,18 @@ def release_assignment(root, name):
 
 
 def release(root, names=None):
-    """Release ``names`` (default: every set in ``solutions/``); returns a list of ``(path, changed)``."""
+    """Release ``names`` (default: every set in ``solutions/``).
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The course root.
+    names : list of str, optional
+        The exercise sets.
+
+    Returns
+    -------
+    list of tuple (pathlib.Path, bool)
+        ``(path, changed)`` per set (see ``release_assignment``).
+    """
     return [release_assignment(root, name) for name in (names or assignment_names(root))]

@@ -48,15 +48,18 @@ class OutputLimitExceeded(Exception):
 def apply_limits(memory_mb, cpu_seconds, max_processes):
     """Set resource limits on this process; the kernel and everything it starts inherit them.
 
-    Inputs:
-    - memory_mb: address-space limit of each process, in MiB (a cgroup, where the sandbox has one, caps the
-      sum)
-    - cpu_seconds: CPU time of each process, in seconds (SIGXCPU, then SIGKILL, past it)
-    - max_processes: RLIMIT_NPROC; honoured by the kernel except for processes owned by root outside the
-      sandbox, where the sandbox's pids cgroup does the job
-
     Files are limited to MAX_FILE_BYTES each (past it SIGXFSZ ends the process); the private /tmp is small
     anyway, and what the cells print is budgeted separately.
+
+    Parameters
+    ----------
+    memory_mb : int
+        Address-space limit of each process, in MiB (a cgroup, where the sandbox has one, caps the sum).
+    cpu_seconds : int
+        CPU time of each process, in seconds (SIGXCPU, then SIGKILL, past it).
+    max_processes : int
+        RLIMIT_NPROC (0 or less: not set); honoured by the kernel except for processes owned by root outside the
+        sandbox, where the sandbox's pids cgroup does the job.
     """
     limits = [
         (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
@@ -86,6 +89,11 @@ def write_kernel_spec(root):
     """Write a ``python3`` kernel spec under ``root/kernels`` that runs this very interpreter.
 
     The notebook's own kernelspec metadata is ignored: a submission cannot choose what runs it.
+
+    Parameters
+    ----------
+    root : str
+        The Jupyter data folder (put first on ``JUPYTER_PATH``).
     """
     spec_dir = os.path.join(root, "kernels", "python3")
     os.makedirs(spec_dir, exist_ok=True)
@@ -109,9 +117,14 @@ def write_kernel_spec(root):
 class CellRunner:
     """Executes code cells one at a time in a kernel and records their outputs under an output budget.
 
-    Inputs:
-    - kernel_manager, kernel_client: a started ``jupyter_client`` kernel and its blocking client
-    - max_output_bytes: budget for the JSON size of all outputs of the notebook together
+    Parameters
+    ----------
+    kernel_manager : jupyter_client.KernelManager
+        A started kernel.
+    kernel_client : jupyter_client.BlockingKernelClient
+        Its blocking client.
+    max_output_bytes : int
+        Budget for the JSON size of all outputs of the notebook together.
     """
 
     def __init__(self, kernel_manager, kernel_client, max_output_bytes):
@@ -125,7 +138,20 @@ class CellRunner:
             raise OutputLimitExceeded()
 
     def _record(self, outputs, msg):
-        """Turn one IOPub message into a cell output (streams of the same name are merged)."""
+        """Turn one IOPub message into a cell output (streams of the same name are merged).
+
+        Parameters
+        ----------
+        outputs : list of dict
+            The cell's outputs so far, extended (or cleared) in place.
+        msg : dict
+            The IOPub message.
+
+        Raises
+        ------
+        OutputLimitExceeded
+            When the budget runs out.
+        """
         msg_type, content = msg["msg_type"], msg["content"]
         if msg_type == "clear_output":
             outputs.clear()
@@ -146,12 +172,22 @@ class CellRunner:
     def run_cell(self, cell, timeout):
         """Execute one code cell, filling its ``outputs``, ``execution_count`` and ``execution`` (timing).
 
-        Inputs:
-        - cell: dict with "source", modified in place
-        - timeout: seconds the cell may run before it is interrupted
+        Parameters
+        ----------
+        cell : dict
+            A cell with "source", modified in place.
+        timeout : float
+            Seconds the cell may run before it is interrupted.
 
-        Returns one of "ok", "error", "timeout", "dead" (the kernel died), "stuck" (it ignored the interrupt).
-        Raises OutputLimitExceeded when the budget runs out.
+        Returns
+        -------
+        str
+            One of "ok", "error", "timeout", "dead" (the kernel died), "stuck" (it ignored the interrupt).
+
+        Raises
+        ------
+        OutputLimitExceeded
+            When the budget runs out.
         """
         outputs = cell["outputs"] = []
         cell["execution_count"] = None
@@ -196,7 +232,19 @@ class CellRunner:
 
 
 def output_from_message(msg_type, content):
-    """The notebook output (nbformat 4 layout, as a plain dict) for one IOPub message."""
+    """The notebook output (nbformat 4 layout, as a plain dict) for one IOPub message.
+
+    Parameters
+    ----------
+    msg_type : str
+        "stream", "error", "display_data" or "execute_result".
+    content : dict
+        The message's content.
+
+    Returns
+    -------
+    dict
+    """
     if msg_type == "stream":
         return {"output_type": "stream", "name": content["name"], "text": content["text"]}
     if msg_type == "error":
@@ -218,12 +266,34 @@ def _timestamp(msg):
 
 
 def error_output(ename, message):
-    """An error output written by the runner itself (the cell then counts as failed)."""
+    """An error output written by the runner itself (the cell then counts as failed).
+
+    Parameters
+    ----------
+    ename : str
+        The error's name.
+    message : str
+        Its message.
+
+    Returns
+    -------
+    dict
+    """
     return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
 
 
 def timeout_error(timeout):
-    """The error output put in a cell that ran out of time."""
+    """The error output put in a cell that ran out of time.
+
+    Parameters
+    ----------
+    timeout : float
+        The cell's time limit, in seconds.
+
+    Returns
+    -------
+    dict
+    """
     return error_output(
         "TimeoutError", f"the cell ran longer than its time limit ({timeout:.0f} s) and was interrupted"
     )
@@ -232,16 +302,25 @@ def timeout_error(timeout):
 def execute(cells, cell_timeout, notebook_timeout, max_output_bytes, workdir):
     """Execute every code cell in order, going on after errors and interrupted cells.
 
-    Inputs:
-    - cells: list of dicts with "cell_type" and "source" (str); outputs are added to the code cells
-    - cell_timeout, notebook_timeout: seconds
-    - max_output_bytes: budget for all outputs together
-    - workdir: the kernel's working directory
+    Parameters
+    ----------
+    cells : list of dict
+        Cells with "cell_type" and "source" (str); outputs are added to the code cells.
+    cell_timeout, notebook_timeout : float
+        Seconds.
+    max_output_bytes : int
+        Budget for all outputs together.
+    workdir : str
+        The kernel's working directory.
 
-    Returns a tuple of:
-    - cells: the same list, executed as far as it got
-    - status: "ok", "timeout", "memory", "crashed" or "output-limit"
-    - message: what happened, for the grader's report
+    Returns
+    -------
+    cells : list of dict
+        The same list, executed as far as it got.
+    status : str
+        "ok", "timeout", "memory", "crashed" or "output-limit".
+    message : str
+        What happened, for the grader's report.
     """
     from jupyter_client import KernelManager
 

@@ -104,10 +104,14 @@ def _python_roots():
 def bwrap_command(inner_command):
     """The ``bwrap`` argument list that runs ``inner_command`` in the sandbox.
 
-    Inputs:
-    - inner_command: list of str, run inside the sandbox (its paths must be visible there)
+    Parameters
+    ----------
+    inner_command : list of str
+        Run inside the sandbox (its paths must be visible there).
 
-    Returns a list of str.
+    Returns
+    -------
+    list of str
     """
     isolation = "--unshare-all --unshare-user --disable-userns --cap-drop ALL --die-with-parent --new-session"
     identity = f"--uid {SANDBOX_UID} --gid {SANDBOX_UID} --hostname sandbox --clearenv"
@@ -175,9 +179,11 @@ _AVAILABLE = None
 def sandbox_available():
     """Check once per process that bubblewrap can build the sandbox and run Python with course_lib inside.
 
-    Returns a tuple of:
-    - usable: bool
-    - why_not: str, empty when usable (otherwise what failed and how to fix it)
+    Returns
+    -------
+    usable : bool
+    why_not : str
+        Empty when usable (otherwise what failed and how to fix it).
     """
     global _AVAILABLE
     if _AVAILABLE is None:
@@ -211,7 +217,17 @@ def _probe():
 
 
 def _read_capped(stream, limit, sink):
-    """Read ``stream`` to its end, keeping about ``limit`` bytes in ``sink`` (a list), discarding the rest."""
+    """Read ``stream`` to its end, keeping about ``limit`` bytes in ``sink``, discarding the rest.
+
+    Parameters
+    ----------
+    stream : binary file
+        The stream to read.
+    limit : int
+        Bytes to keep.
+    sink : list of bytes
+        Where the kept chunks are appended.
+    """
     kept = 0
     while True:
         chunk = stream.read(1 << 16)
@@ -238,14 +254,21 @@ def _kill_tree(proc, cgroup):
 def execute_notebook(nb, *, limits=None, sandbox=True):
     """Execute ``nb`` in a fresh kernel, inside the sandbox unless ``sandbox=False``.
 
-    Inputs:
-    - nb: nbformat.NotebookNode (version 4); not modified
-    - limits: a ``Limits`` (default: ``Limits()``)
-    - sandbox: False runs the same executor without bubblewrap (no isolation: trusted code only)
+    Execution goes on after a cell error, so every graded cell gets its own verdict; after a fatal event (dead
+    kernel, output limit, notebook timeout) later cells stay unexecuted. Never raises for anything the notebook does.
 
-    Returns an ``ExecutionResult``. Execution goes on after a cell error, so every graded cell gets its own
-    verdict; after a fatal event (dead kernel, output limit, notebook timeout) later cells stay unexecuted.
-    Never raises for anything the notebook does.
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (version 4); not modified.
+    limits : Limits, optional
+        The limits (default: ``Limits()``).
+    sandbox : bool
+        False runs the same executor without bubblewrap (no isolation: trusted code only).
+
+    Returns
+    -------
+    ExecutionResult
     """
     limits = limits or Limits()
     if sandbox and not sandbox_available()[0]:
@@ -276,7 +299,28 @@ def execute_notebook(nb, *, limits=None, sandbox=True):
 
 
 def _run(command, env, workdir, cgroup, request, limits):
-    """Run the executor to its end (or kill it at the deadline); returns what ``_interpret`` needs."""
+    """Run the executor to its end (or kill it at the deadline).
+
+    Parameters
+    ----------
+    command : list of str
+        The executor's command (in bubblewrap or not).
+    env : dict of str to str
+        Its environment.
+    workdir : str or None
+        Its working directory (None: ``/``).
+    cgroup : cgroup.Cgroup
+        The cgroup to put it in.
+    request : bytes
+        What the runner reads (``protocol.request_bytes``).
+    limits : Limits
+        The limits.
+
+    Returns
+    -------
+    tuple
+        What ``_interpret`` needs: ``(returncode, stdout, stderr, answer_cap, timed_out, oom)``.
+    """
     # A gate: the shell waits for one line before exec'ing the sandbox, so that its PID is in the cgroup
     # before anything inside can fork.
     gate = ["/bin/sh", "-c", 'read -r _go; exec "$@"', "gate"]
@@ -314,7 +358,29 @@ def _run(command, env, workdir, cgroup, request, limits):
 
 
 def _interpret(nb, returncode, stdout, stderr, answer_cap, timed_out, oom, limits):
-    """Turn what the executor left behind into an ExecutionResult."""
+    """Turn what the executor left behind into an ExecutionResult.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook that was sent.
+    returncode : int or None
+        The executor's exit status.
+    stdout, stderr : bytes
+        What it wrote (capped).
+    answer_cap : int
+        The most bytes an answer may have.
+    timed_out : bool
+        True if it was killed at the deadline.
+    oom : bool
+        True if the cgroup's OOM killer struck.
+    limits : Limits
+        The limits.
+
+    Returns
+    -------
+    ExecutionResult
+    """
     last_error = (stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
     if timed_out:
         message = f"the notebook did not finish within {limits.notebook_timeout:.0f} s and was killed"

@@ -35,8 +35,20 @@ def _as_floats(data):
 
 
 def values_match(expected, actual):
-    """True iff two encoded values (``checks.encode_value``) agree: same kind and shape, numbers within
-    tolerance."""
+    """True iff two encoded values (``checks.encode_value``) agree: same kind and shape, numbers within tolerance.
+
+    Parameters
+    ----------
+    expected : dict
+        The solution's encoded value.
+    actual : dict
+        The learner's encoded value (untrusted: anything malformed does not match).
+
+    Returns
+    -------
+    bool
+        Whether they match (numbers ``allclose(rtol=RTOL, atol=ATOL)``, NaN equal to NaN; anything else exactly).
+    """
     if not isinstance(expected, dict) or not isinstance(actual, dict) or expected.get("kind") != actual.get("kind"):
         return False
     if expected["kind"] != "array":
@@ -77,12 +89,19 @@ class CellVerdict:
 def score_cells(structure_nb, executed_nb, expected):
     """Score every graded cell.
 
-    Inputs:
-    - structure_nb: the source notebook (fixes which cells are graded and their points).
-    - executed_nb: the learner's rebuilt notebook after execution.
-    - expected: ``{grade_id: [(key, value), ...]}`` from ``expected_reports``.
+    Parameters
+    ----------
+    structure_nb : nbformat.NotebookNode
+        The source notebook (fixes which cells are graded and their points).
+    executed_nb : nbformat.NotebookNode
+        The learner's rebuilt notebook after execution.
+    expected : dict
+        ``{grade_id: [(key, value), ...]}`` from ``expected_reports``.
 
-    Returns a list of ``CellVerdict``, in notebook order.
+    Returns
+    -------
+    list of CellVerdict
+        One per graded cell, in notebook order.
     """
     outcomes = cell_outcomes(executed_nb)
     verdicts = []
@@ -115,7 +134,18 @@ def score_cells(structure_nb, executed_nb, expected):
 
 
 def _answer_text(value):
-    """A learner's reported answer as one short line of text (``(none)`` when nothing was reported)."""
+    """A learner's reported answer as one short line of text.
+
+    Parameters
+    ----------
+    value : dict or None
+        The encoded value reported.
+
+    Returns
+    -------
+    str
+        The text (at most 200 characters), ``(none)`` when nothing was reported.
+    """
     if not isinstance(value, dict):
         return "(none)"
     if value.get("kind") == "str":
@@ -124,8 +154,20 @@ def _answer_text(value):
 
 
 def solution_hash(source_nb):
-    """A short hash of a solution notebook and of the ``course_lib`` code it may call: the cache key of its
-    expected reports, so editing either one recomputes them."""
+    """A short hash of a solution notebook and of the ``course_lib`` code it may call.
+
+    It is the cache key of its expected reports, so editing either one recomputes them.
+
+    Parameters
+    ----------
+    source_nb : nbformat.NotebookNode
+        The solution (nbgrader source) notebook.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.
+    """
     digest = hashlib.sha256(notebook_text(source_nb).encode("utf-8"))
     package = Path(__file__).resolve().parents[1]
     for module in sorted(package.rglob("*.py")):
@@ -137,14 +179,26 @@ def solution_hash(source_nb):
 def expected_reports(name, source_nb, cache_dir=None):
     """What the solution's graded cells report, by executing the (trusted) solution notebook once.
 
-    Inputs:
-    - name: assignment name (for messages and the cache file name).
-    - source_nb: the nbgrader source notebook.
-    - cache_dir: directory for ``expected-<name>-<hash>.json`` (outside anything a submission can see);
-      ``None`` disables caching.
+    Parameters
+    ----------
+    name : str
+        Assignment name (for messages and the cache file name).
+    source_nb : nbformat.NotebookNode
+        The nbgrader source notebook.
+    cache_dir : str or pathlib.Path, optional
+        Directory for ``expected-<name>-<hash>.json`` (outside anything a submission can see); ``None`` disables
+        caching.
 
-    Returns ``{grade_id: [(key, value), ...]}``. Raises ``SolutionError`` if a graded cell of the solution
-    raises or reports nothing (a cell that reports nothing could be passed by monkeypatching alone).
+    Returns
+    -------
+    dict
+        ``{grade_id: [(key, value), ...]}``.
+
+    Raises
+    ------
+    SolutionError
+        If the solution does not run to the end, or a graded cell of the solution raises or reports nothing (a cell
+        that reports nothing could be passed by monkeypatching alone).
     """
     cache_file = Path(cache_dir) / f"expected-{name}-{solution_hash(source_nb)}.json" if cache_dir else None
     if cache_file is not None and cache_file.exists():

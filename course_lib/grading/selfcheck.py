@@ -72,10 +72,26 @@ def _released(root, name, notebook_path):
 
 
 def find_released(notebook_path, learner_ids, root=None, assignment=None):
-    """The released notebook that ``notebook_path`` is a copy of, as ``(path, notebook)``, or ``None``.
+    """The released notebook that ``notebook_path`` is a copy of.
 
     Tries the exercise set named by ``assignment``, then one whose name appears in the file name (``rnn
     (1).ipynb``), then the one whose solution cells have the same grade ids as the learner's.
+
+    Parameters
+    ----------
+    notebook_path : str or pathlib.Path
+        The learner's notebook.
+    learner_ids : iterable of str
+        The grade ids of the learner's solution cells.
+    root : str or pathlib.Path, optional
+        The course root (default: found from the current directory or the notebook's).
+    assignment : str, optional
+        The exercise set's name.
+
+    Returns
+    -------
+    tuple (pathlib.Path, nbformat.NotebookNode) or None
+        ``(path, notebook)``, or ``None`` if none is found.
     """
     stem_words = set(re.split(r"[\s_\-.()]+", Path(notebook_path).stem.lower()))
     for base in _candidate_roots(notebook_path, root):
@@ -102,8 +118,21 @@ def find_released(notebook_path, learner_ids, root=None, assignment=None):
 
 
 def _blame_syntax_errors(structure, learner_sources, tasks, notes):
-    """A test that fails after an answer cell that cannot be parsed names that cell's syntax error, not the
-    NameError it causes (nothing in the broken cell ran)."""
+    """Make a test that fails after an unparsable answer cell name that cell's syntax error.
+
+    Not the NameError it causes: nothing in the broken cell ran.
+
+    Parameters
+    ----------
+    structure : nbformat.NotebookNode
+        The notebook the learner's cells were put in.
+    learner_sources : dict of str to str
+        ``{grade_id: source}`` of the learner's answer cells.
+    tasks : list of TaskResult
+        The tasks' results; a failed task's ``message`` is replaced.
+    notes : list of str
+        The report's notes, to which one note per broken cell is added.
+    """
     by_id = {t.grade_id: t for t in tasks}
     for answer, error, test in syntax_errors(structure, learner_sources):
         notes.append(f"answer cell '{answer}' has a SyntaxError on {error}: nothing in that cell ran.")
@@ -118,12 +147,25 @@ def _blame_syntax_errors(structure, learner_sources, tasks, notes):
 def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=600.0):
     """Run the visible tests of a learner's notebook.
 
-    Inputs:
-    - notebook_path: the learner's ``.ipynb``.
-    - root: the course root (default: found from the current directory or the notebook's).
-    - assignment: the exercise set's name when the file name does not say it.
+    Parameters
+    ----------
+    notebook_path : str or pathlib.Path
+        The learner's ``.ipynb``.
+    root : str or pathlib.Path, optional
+        The course root (default: found from the current directory or the notebook's).
+    assignment : str, optional
+        The exercise set's name when the file name does not say it.
+    cell_timeout : float
+        Seconds allowed per cell.
 
-    Returns a ``CheckReport``. Raises ``notebooks.UnreadableNotebook`` if the file is not a notebook.
+    Returns
+    -------
+    CheckReport
+
+    Raises
+    ------
+    notebooks.UnreadableNotebook
+        If the file is not a notebook.
     """
     path = Path(notebook_path)
     data = path.read_bytes()
@@ -172,7 +214,17 @@ def check_notebook(notebook_path, *, root=None, assignment=None, cell_timeout=60
 
 
 def format_report(report):
-    """The text ``course check`` prints."""
+    """The text ``course check`` prints.
+
+    Parameters
+    ----------
+    report : CheckReport
+        What ``check_notebook`` found.
+
+    Returns
+    -------
+    str
+    """
     # the set's name only: the path may be the instructor's solutions/, which learners need not know or have
     name = Path(report.released_from).stem
     source = f" with the visible tests of the released exercise set '{name}'" if report.released_from else ""
