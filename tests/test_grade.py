@@ -432,7 +432,7 @@ def test_lms_ids_late_work_other_sets_and_non_grades_in_grades_csv(tmp_path):
 )
 def test_a_notebook_of_another_set_is_named_and_not_run():
     """The issue's case: a bptt notebook handed in for rnn scored 2/11 with status ok."""
-    from course_lib.grading.grade import answer_cell_ids, set_mismatch
+    from course_lib.grading.set_match import answer_cell_ids, set_mismatch
 
     known = answer_cell_ids(ROOT)
     rnn = read_notebook(ROOT / "solutions" / "rnn" / "rnn.ipynb")
