@@ -25,7 +25,7 @@ import nbformat
 
 from course_lib.grading import execution
 from course_lib.grading.intake import PENDING, discover
-from course_lib.grading.late import apply_policy
+from course_lib.grading.late import apply_policy, utc_text
 from course_lib.grading.notebooks import (
     UnreadableNotebook,
     added_code_cells,
@@ -66,11 +66,15 @@ class SubmissionResult:
     compute_s: float | None = None  # seconds the kernel spent in cells (None if not recorded)
     lms_id: str = ""
     late: bool = False
-    submitted: str = ""  # when it was handed in (UTC), "" if unknown
     penalty: float = 0.0  # points taken off by the late policy
-    submitted_at: object = None  # ``submitted`` in full (a naive UTC datetime), for nbgrader's gradebook
+    submitted_at: object = None  # when it was handed in (a naive UTC datetime), None if unknown
     source_dir: str = ""  # the folder the notebook was read from ("" for a zip), for nbgrader's files beside it
     executed_nb: str = ""  # the notebook as it ran (nbformat JSON), kept only for nbgrader's autograded/ folder
+
+    @property
+    def submitted(self):
+        """``submitted_at`` as text (``late.utc_text``), ``""`` if unknown."""
+        return utc_text(self.submitted_at)
 
     @property
     def final_score(self):
@@ -148,8 +152,7 @@ def grade_submission(
         0.0,
         max_score(source_nb),
     )
-    result.lms_id, result.late, result.submitted = submission.lms_id, submission.late, submission.submitted
-    result.submitted_at = submission.submitted_at
+    result.lms_id, result.late, result.submitted_at = submission.lms_id, submission.late, submission.submitted_at
     if submission.path is not None and submission.member is None:
         result.source_dir = str(submission.path.parent)
     if submission.status != PENDING:
@@ -291,8 +294,17 @@ def grade_assignment(
         )
         stack.callback(recorder.close)
         recorder.write_csv()
-        job = (name, source_nb, expected, limits, use_sandbox, recorder.released_nb, answer_cell_ids(root))
-        job += (nbgrader_course is not None,)
+        keep_notebook = nbgrader_course is not None
+        job = (
+            name,
+            source_nb,
+            expected,
+            limits,
+            use_sandbox,
+            recorder.released_nb,
+            answer_cell_ids(root),
+            keep_notebook,
+        )
         for result in _results(submissions, job, pool):
             apply_policy(result, late_policy)
             recorder.add(result)
@@ -370,5 +382,5 @@ def _results(submissions, job, pool):
                 max_score(source_nb),
                 lms_id=submission.lms_id,
                 late=submission.late,
-                submitted=submission.submitted,
+                submitted_at=submission.submitted_at,
             )

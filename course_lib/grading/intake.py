@@ -44,8 +44,13 @@ class Submission:
     message: str = ""
     lms_id: str = ""  # the LMS's number for the student (Moodle participant id, Canvas user id), "" if none
     late: bool = False  # the LMS marked the file late ("LATE" in a Canvas file name)
-    submitted: str = ""  # when it was handed in (ISO, UTC), from nbgrader's timestamp.txt; "" if unknown
-    submitted_at: datetime | None = None  # the same time in full (naive UTC, as nbgrader's gradebook keeps it)
+    submitted_at: datetime | None = None  # when it was handed in, from nbgrader's timestamp.txt (naive UTC, as
+    # nbgrader's gradebook keeps it); None if unknown
+
+    @property
+    def submitted(self):
+        """``submitted_at`` as text (``late.utc_text``), ``""`` if unknown."""
+        return late.utc_text(self.submitted_at)
 
     def read_bytes(self):
         """The notebook's raw bytes (from the file, or from the zip member).
@@ -263,7 +268,6 @@ def _from_folder(student_id, folder, origin, assignment):
         when, note = late.read_timestamp((folder / member).parent)
         if when is None and not note:
             when, note = late.read_timestamp(folder)
-        found.submitted = when.astimezone(timezone.utc).isoformat(" ", "seconds") if when else ""
         found.submitted_at = when.astimezone(timezone.utc).replace(tzinfo=None) if when else None
         found.message = "; ".join(m for m in (message, note) if m)
         return found

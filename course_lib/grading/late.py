@@ -23,6 +23,11 @@ from datetime import datetime, timedelta, timezone
 TIMESTAMP_FILE = "timestamp.txt"
 
 
+def utc_text(when):
+    """A naive UTC time as grades.csv and the feedback show it (``2026-12-03 01:00:00+00:00``); ``""`` for None."""
+    return when.replace(tzinfo=timezone.utc).isoformat(" ", "seconds") if when else ""
+
+
 def parse_time(text):
     """A ``datetime`` (with a time zone) from an ISO time or nbgrader's ``YYYY-MM-DD HH:MM:SS[.ffffff] UTC``.
 
